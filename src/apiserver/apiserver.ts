@@ -1,0 +1,213 @@
+/**
+ * The API server, assembled: PKI, storage, watch cache, one generic store per resource, the
+ * authentication/authorization/admission chains and an HTTPS server speaking HTTP/2 and
+ * HTTP/1.1 (also to clients that offer no ALPN, as kubectl's upgrade requests do).
+ */
+import http2 from 'node:http2';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import { BUILTIN_RESOURCES, type ResourceInfo } from '../api/resources.js';
+import { builtinSchemas } from '../api/schemas.js';
+import type { SchemaMap } from '../api/schema-types.js';
+import { selectableFields } from '../api/field-attrs.js';
+import type { Storage, KeyValue } from '../storage/interface.js';
+import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import { MemoryStorage } from '../storage/memory/memory-storage.js';
+import { WatchCache, prefixOf } from './watch-cache.js';
+import { ResourceStore, type WriteContext } from '../registry/store.js';
+import { GenericStrategy, type Strategy } from '../registry/strategy.js';
+import { PodStrategy } from '../registry/core/pods/strategy.js';
+import { NamespaceStrategy } from '../registry/core/namespaces/strategy.js';
+import { ServiceStrategy, firstServiceIP } from '../registry/core/services/strategy.js';
+import { DeploymentStrategy } from '../registry/apps/deployments/strategy.js';
+import { JobStrategy } from '../registry/batch/jobs/strategy.js';
+import { eventsV1Conversion } from '../registry/events/conversion.js';
+import { AdmissionChain } from './admission/admission.js';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
+import { AllowAuthenticated, AuthorizerChain } from './auth/authz.js';
+import { ensurePki, type Pki } from './auth/pki.js';
+import { Discovery } from './discovery.js';
+import { OpenAPIV3 } from './openapi.js';
+import { APIHandler } from './http/handler.js';
+import { StatusError } from '../apimachinery/errors.js';
+import { adminKubeconfig, writeKubeconfig } from '../cli/kubeconfig.js';
+import { logger } from '../util/log.js';
+
+const log = logger('apiserver');
+
+export interface APIServerOptions {
+  dataDir: string;
+  /** Port for HTTPS (0 = pick a free one). */
+  port: number;
+  bindAddress?: string;
+  /** Store: 'sqlite' (default, <dataDir>/state.db) or 'memory' (tests). */
+  storage?: 'sqlite' | 'memory';
+  serviceCIDR?: string;
+  nodePortRange?: [number, number];
+  /** Extra SANs for the serving certificate. */
+  hosts?: string[];
+  /** Also serve plain HTTP on this port (debugging; no authentication is skipped). */
+  watchHistorySize?: number;
+  /** Server-side watch timeout range (seconds) when the client gives none. */
+  watchTimeoutSeconds?: [number, number];
+  compactIntervalMs?: number;
+  retainRevisions?: number;
+}
+
+export const KUBERNETES_VERSION = {
+  major: '1', minor: '32', gitVersion: 'v1.32.0-keelson', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2026-11-22T00:00:00Z', goVersion: `node${process.versions.node}`,
+  compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const SYSTEM_USER = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
+
+export class APIServer {
+  storage!: Storage;
+  cache!: WatchCache;
+  pki!: Pki;
+  stores = new Map<string, ResourceStore>();
+  server?: http2.Http2SecureServer;
+  url = '';
+  kubeconfigPath = '';
+  private resources: ResourceInfo[] = [...BUILTIN_RESOURCES];
+  private schemas: SchemaMap = {};
+  private ready = false;
+
+  constructor(public opts: APIServerOptions) {}
+
+  get serviceCIDR(): string { return this.opts.serviceCIDR ?? '10.96.0.0/16'; }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    const { dataDir } = this.opts;
+    mkdirSync(dataDir, { recursive: true });
+    const t0 = Date.now();
+    const hosts = ['localhost', '127.0.0.1', os.hostname(), 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local', firstServiceIP(this.serviceCIDR), ...(this.opts.hosts ?? [])];
+    this.pki = await ensurePki(join(dataDir, 'pki'), { hosts });
+    this.storage = this.opts.storage === 'memory'
+      ? new MemoryStorage()
+      : SqliteStorage.open(join(dataDir, 'state.db'), { compactIntervalMs: this.opts.compactIntervalMs, retainRevisions: this.opts.retainRevisions });
+    this.schemas = builtinSchemas();
+
+    const byPrefix = new Map<string, ResourceInfo>();
+    const admission = new AdmissionChain();
+    this.cache = new WatchCache(this.storage, (prefix, obj) => {
+      const info = byPrefix.get(prefix);
+      if (!info) return { fields: {} };
+      return { labels: obj?.metadata?.labels, fields: selectableFields(info, obj) };
+    }, { historySize: this.opts.watchHistorySize });
+
+    for (const info of this.resources) {
+      if (info.verbs.length === 1 && info.verbs[0] === 'create') continue; // virtual kinds (bindings) are not stored
+      const strategy = this.strategyFor(info);
+      const conversion = info.group === 'events.k8s.io' ? eventsV1Conversion : undefined;
+      const store = new ResourceStore(info, strategy, this.storage, this.cache, admission, conversion);
+      store.indexer = (kv: KeyValue) => {
+        try {
+          const obj = JSON.parse(kv.value);
+          return { labels: obj.metadata?.labels, fields: selectableFields(byPrefix.get(prefixOf(kv.key)) ?? info, obj) };
+        } catch { return { fields: {} }; }
+      };
+      this.stores.set(`${info.group}/${info.version}/${info.plural}`, store);
+      if (!conversion) byPrefix.set(store.prefix, info);
+    }
+    const nsStore = this.stores.get('/v1/namespaces')!;
+    admission.add(new NamespaceLifecycle(async (name) => {
+      const e = this.cache.get(nsStore.key(undefined, name));
+      return e ? JSON.parse(e.json) : undefined;
+    }));
+
+    await this.cache.start();
+    await this.bootstrap();
+
+    const authn = new AuthenticatorChain([new ClientCertAuthenticator(), (() => {
+      const t = new StaticTokenAuthenticator();
+      t.add(this.pki.adminToken, { username: 'kubernetes-admin', groups: ['system:masters'] });
+      return t;
+    })()]);
+    const discovery = new Discovery(() => this.resources.filter((r) => this.stores.has(`${r.group}/${r.version}/${r.plural}`) || r.verbs.includes('create')));
+    const openapi = new OpenAPIV3(() => this.resources, () => this.schemas);
+    const handler = new APIHandler({
+      stores: () => this.stores, discovery, openapi, authn, authz: new AuthorizerChain([new AllowAuthenticated()]),
+      cache: this.cache, schemas: () => this.schemas, serverAddress: '', version: KUBERNETES_VERSION,
+      ready: () => this.ready, watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+    });
+
+    this.server = http2.createSecureServer({
+      key: this.pki.serverKeyPem, cert: this.pki.serverCertPem, ca: this.pki.caCertPem,
+      requestCert: true, rejectUnauthorized: false, allowHTTP1: true,
+      settings: { maxConcurrentStreams: 1000 },
+    }, handler.handle as any);
+    this.server.on('sessionError', (err) => log.debug('http2 session error', { err }));
+    this.server.on('tlsClientError', (err) => log.debug('tls client error', { err }));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port, this.opts.bindAddress ?? '0.0.0.0', () => resolve());
+    });
+    const port = (this.server.address() as AddressInfo).port;
+    const host = this.opts.bindAddress && this.opts.bindAddress !== '0.0.0.0' ? this.opts.bindAddress : '127.0.0.1';
+    this.url = `https://${host}:${port}`;
+    this.kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+    writeKubeconfig(this.kubeconfigPath, adminKubeconfig({
+      server: this.url, caPem: this.pki.caCertPem, certPem: this.pki.adminCertPem, keyPem: this.pki.adminKeyPem,
+      clusterName: 'keelson', userName: 'keelson-admin', contextName: 'keelson',
+    }));
+    this.ready = true;
+    log.info('API server ready', { url: this.url, ms: Date.now() - t0, kubeconfig: this.kubeconfigPath });
+    signal?.addEventListener('abort', () => { void this.stop(); }, { once: true });
+  }
+
+  private strategyFor(info: ResourceInfo): Strategy {
+    const k = `${info.group}/${info.kind}`;
+    switch (k) {
+      case '/Pod': return new PodStrategy(info);
+      case '/Namespace': return new NamespaceStrategy(info);
+      case '/Service': return new ServiceStrategy(info, this.storage, {
+        serviceCIDR: this.serviceCIDR, nodePortMin: this.opts.nodePortRange?.[0] ?? 30000, nodePortMax: this.opts.nodePortRange?.[1] ?? 32767,
+      });
+      case 'apps/Deployment': return new DeploymentStrategy(info);
+      case 'batch/Job': return new JobStrategy(info);
+      default: {
+        const s = new GenericStrategy(info);
+        // Leases and events are written by clients that PUT to create.
+        if (info.kind === 'Lease' || (info.kind === 'Event' && !info.group)) s.allowCreateOnUpdate = true;
+        return s;
+      }
+    }
+  }
+
+  /** The objects every cluster has: the system namespaces and the `kubernetes` service. */
+  private async bootstrap(): Promise<void> {
+    const ctx: WriteContext = { user: SYSTEM_USER, dryRun: false, warnings: [] };
+    const ns = this.stores.get('/v1/namespaces')!;
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      await this.ensure(() => ns.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, ctx));
+    }
+    const svc = this.stores.get('/v1/services')!;
+    await this.ensure(() => svc.create('default', {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { clusterIP: firstServiceIP(this.serviceCIDR), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None', type: 'ClusterIP' },
+    }, ctx));
+  }
+
+  private async ensure(fn: () => Promise<unknown>): Promise<void> {
+    try { await fn(); } catch (err) { if (!(err instanceof StatusError && err.code === 409)) throw err; }
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    const srv = this.server;
+    this.server = undefined;
+    if (srv) await new Promise<void>((resolve) => { srv.close(() => resolve()); setTimeout(resolve, 1000).unref(); });
+    this.cache?.stop();
+    await this.storage?.close();
+  }
+}
+
+export { http };

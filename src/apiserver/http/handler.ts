@@ -1,0 +1,677 @@
+/**
+ * The API server's HTTP handler: routing of Kubernetes paths, authentication → authorization →
+ * the resource's store, content negotiation, watch streaming. Works the same over HTTP/2 and
+ * HTTP/1.1 (Node's compatibility API). Every failure is written as a Kubernetes Status.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { randomUUID } from 'node:crypto';
+import { stringify as toYAML } from 'yaml';
+import {
+  StatusError, badRequest, fieldError, internalError, invalid, methodNotAllowed, pathNotFound, unauthorized, forbidden,
+  notFound, type Status,
+} from '../../apimachinery/errors.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import { gvString } from '../../api/resources.js';
+import type { SchemaMap } from '../../api/schema-types.js';
+import { parseLabelSelector, formatLabelSelector } from '../../apimachinery/labels.js';
+import { parseFieldSelector } from '../../apimachinery/fields.js';
+import { convertFieldSelector } from '../../api/field-attrs.js';
+import { applyJsonPatch } from '../../apimachinery/patch/json-patch.js';
+import { applyMergePatch } from '../../apimachinery/patch/merge-patch.js';
+import { applyStrategicMergePatch } from '../../apimachinery/patch/strategic-merge-patch.js';
+import { checkObject, pruneUnknown } from '../../api/field-check.js';
+import { toTable } from '../tables/table.js';
+import { ExpiredError, type CacheEvent } from '../watch-cache.js';
+import type { WatchCache } from '../watch-cache.js';
+import type { ResourceStore, WriteContext, DeleteOptions, ListOptions } from '../../registry/store.js';
+import { parseRV } from '../../registry/store.js';
+import type { Discovery, Doc } from '../discovery.js';
+import { negotiate, AGGREGATED_V2, AGGREGATED_V2BETA1, type ResponseFormat } from './negotiation.js';
+import { readBody, decodeObjectBody, mediaType, parseJSON, parseYAML } from './body.js';
+import type { Authenticator } from '../auth/authn.js';
+import type { Authorizer, AuthorizationAttributes } from '../auth/authz.js';
+import { forbiddenMessage } from '../auth/authz.js';
+import type { UserInfo } from '../admission/admission.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('apiserver');
+
+export type Req = IncomingMessage | Http2ServerRequest;
+export type Res = ServerResponse | Http2ServerResponse;
+
+export interface OpenAPIProvider {
+  root(): unknown;
+  groupVersion(path: string): { body: string; etag: string } | undefined;
+}
+
+export interface HandlerDeps {
+  stores: () => Map<string, ResourceStore>;
+  discovery: Discovery;
+  openapi: OpenAPIProvider;
+  authn: Authenticator;
+  authz: Authorizer;
+  cache: WatchCache;
+  schemas: () => SchemaMap;
+  serverAddress: string;
+  version: Record<string, string>;
+  ready: () => boolean;
+  /** Extra non-resource routes (e.g. subresource connectors) by later components. */
+  watchTimeoutSeconds?: [number, number];
+}
+
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+const isPublic = (p: string) => PUBLIC_PATHS.has(p) || /^\/(healthz|livez|readyz)\//.test(p);
+
+function writeJSON(res: Res, code: number, body: string, extraHeaders: Record<string, string> = {}, contentType = 'application/json'): void {
+  if (res.headersSent) { res.end(); return; }
+  (res as ServerResponse).writeHead(code, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', ...extraHeaders });
+  res.end(body);
+}
+
+function writeStatus(res: Res, err: StatusError): void {
+  const headers: Record<string, string> = {};
+  if (err.details?.retryAfterSeconds) headers['Retry-After'] = String(err.details.retryAfterSeconds);
+  writeJSON(res, err.code, JSON.stringify(err.toStatus()), headers);
+}
+
+interface Route {
+  info: ResourceInfo;
+  store: ResourceStore;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  legacyWatch: boolean;
+}
+
+const boolParam = (v: string | null) => v === 'true' || v === '1';
+
+export class APIHandler {
+  constructor(private deps: HandlerDeps) {}
+
+  handle = (req: Req, res: Res): void => {
+    const started = Date.now();
+    (res as ServerResponse).setHeader?.('Audit-Id', randomUUID());
+    this.dispatch(req, res).catch((err) => {
+      if (err instanceof StatusError) return writeStatus(res, err);
+      log.error('request failed', { method: req.method, url: req.url, err });
+      writeStatus(res, internalError((err as Error).message ?? String(err)));
+    }).finally(() => {
+      log.debug('request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
+    });
+  };
+
+  private async dispatch(req: Req, res: Res): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://keelson');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    if (isPublic(path)) return this.publicEndpoint(path, res);
+
+    const user = await this.deps.authn.authenticate(req as any);
+    if (!user) throw unauthorized();
+
+    if (path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path)) {
+      if (method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+      await this.authorizeNonResource(user, 'get', path);
+      return this.discoveryEndpoint(req, res, path);
+    }
+    if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) {
+      await this.authorizeNonResource(user, 'get', path);
+      return this.openapiEndpoint(req, res, path);
+    }
+    if (path === '/openapi/v2' || path === '/swagger.json') {
+      // kubectl only accepts v2 as protobuf; with a complete v3, v2 is absent (404).
+      throw pathNotFound();
+    }
+    if (path.startsWith('/api/') || path.startsWith('/apis/')) {
+      const route = this.route(path);
+      if (!route) throw pathNotFound();
+      return this.resourceRequest(req, res, url, method, route, user);
+    }
+    if (path === '/') {
+      const paths = ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version', '/openapi/v3'];
+      return writeJSON(res, 200, JSON.stringify({ paths }));
+    }
+    throw pathNotFound();
+  }
+
+  private publicEndpoint(path: string, res: Res): void {
+    if (path === '/version') return writeJSON(res, 200, JSON.stringify(this.deps.version, null, 2));
+    const ok = this.deps.ready();
+    if (/\/verbose$/.test(path)) {
+      const name = path.split('/')[1];
+      const body = `[+]ping ok\n[+]etcd ok\n[+]watch-cache ${ok ? 'ok' : 'not ready'}\n${name} check ${ok ? 'passed' : 'failed'}\n`;
+      (res as ServerResponse).writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(body);
+      return;
+    }
+    (res as ServerResponse).writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(ok ? 'ok' : 'not ready');
+  }
+
+  private async authorizeNonResource(user: UserInfo, verb: string, path: string): Promise<void> {
+    const a: AuthorizationAttributes = { user, verb, resourceRequest: false, path };
+    const d = await this.deps.authz.authorize(a);
+    if (d.decision !== 'allow') throw forbidden(forbiddenMessage(a));
+  }
+
+  private sendDoc(req: Req, res: Res, d: Doc, contentType = 'application/json'): void {
+    const inm = req.headers['if-none-match'];
+    if (inm && inm === d.etag) {
+      (res as ServerResponse).writeHead(304, { ETag: d.etag, 'Content-Type': contentType });
+      res.end();
+      return;
+    }
+    writeJSON(res, 200, d.body, { ETag: d.etag, Vary: 'Accept' }, contentType);
+  }
+
+  private discoveryEndpoint(req: Req, res: Res, path: string): void {
+    const accept = req.headers['accept'] as string | undefined;
+    if (path === '/api' || path === '/apis') {
+      const fmt = negotiate(accept, { aggregated: true });
+      if (fmt.kind === 'aggregated') {
+        return this.sendDoc(req, res, this.deps.discovery.aggregated(path === '/api', fmt.version), fmt.version === 'v2' ? AGGREGATED_V2 : AGGREGATED_V2BETA1);
+      }
+      return this.sendDoc(req, res, path === '/api' ? this.deps.discovery.apiVersions(this.deps.serverAddress) : this.deps.discovery.apiGroupList());
+    }
+    negotiate(accept, {});
+    const parts = path.split('/').filter(Boolean);
+    let d: Doc | undefined;
+    if (parts[0] === 'api') d = this.deps.discovery.resourceList('', 'v1');
+    else if (parts.length === 2) d = this.deps.discovery.apiGroup(parts[1]);
+    else d = this.deps.discovery.resourceList(parts[1], parts[2]);
+    if (!d) throw pathNotFound();
+    this.sendDoc(req, res, d);
+  }
+
+  private openapiEndpoint(req: Req, res: Res, path: string): void {
+    if (path === '/openapi/v3') {
+      const body = JSON.stringify(this.deps.openapi.root());
+      return writeJSON(res, 200, body);
+    }
+    const gvPath = path.slice('/openapi/v3/'.length);
+    const d = this.deps.openapi.groupVersion(gvPath);
+    if (!d) throw pathNotFound();
+    const inm = req.headers['if-none-match'];
+    if (inm && inm.replace(/"/g, '') === d.etag.replace(/"/g, '')) {
+      (res as ServerResponse).writeHead(304, { ETag: d.etag });
+      res.end();
+      return;
+    }
+    writeJSON(res, 200, d.body, { ETag: d.etag, 'Cache-Control': 'public, immutable' });
+  }
+
+  // ---- routing ------------------------------------------------------------------------------
+
+  private route(path: string): Route | undefined {
+    const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let group: string, version: string, rest: string[];
+    if (seg[0] === 'api') { group = ''; version = seg[1]; rest = seg.slice(2); }
+    else { group = seg[1]; version = seg[2]; rest = seg.slice(3); }
+    if (!version) return undefined;
+    let legacyWatch = false;
+    if (rest[0] === 'watch') { legacyWatch = true; rest = rest.slice(1); }
+    const stores = this.deps.stores();
+    const find = (resource: string) => stores.get(`${group}/${version}/${resource}`);
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      const s = find(rest[2]);
+      if (s && s.info.namespaced) {
+        if (rest.length > 5) return undefined;
+        return { info: s.info, store: s, namespace: rest[1], name: rest[3], subresource: rest[4], legacyWatch };
+      }
+    }
+    const s = find(rest[0]);
+    if (!s || rest.length > 3) return undefined;
+    if (s.info.namespaced && rest.length > 1) return undefined; // namespaced object without a namespace
+    return { info: s.info, store: s, name: rest[1], subresource: rest[2], legacyWatch };
+  }
+
+  // ---- resources ----------------------------------------------------------------------------
+
+  private async resourceRequest(req: Req, res: Res, url: URL, method: string, r: Route, user: UserInfo): Promise<void> {
+    const q = url.searchParams;
+    const watch = r.legacyWatch || boolParam(q.get('watch'));
+    let verb: string;
+    if (method === 'GET' || method === 'HEAD') verb = r.name ? (watch ? 'watch' : 'get') : watch ? 'watch' : 'list';
+    else if (method === 'POST') verb = 'create';
+    else if (method === 'PUT') verb = 'update';
+    else if (method === 'PATCH') verb = 'patch';
+    else if (method === 'DELETE') verb = r.name ? 'delete' : 'deletecollection';
+    else throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+
+    if (r.subresource) {
+      const sub = r.info.subresources.find((s) => s.name === r.subresource);
+      if (!sub) throw pathNotFound();
+    }
+    if (!r.info.verbs.includes(verb) && !r.subresource) {
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+    if (r.info.namespaced && !r.namespace && !['list', 'watch'].includes(verb) && !(verb === 'create' && !r.info.namespaced)) {
+      throw pathNotFound();
+    }
+    if (method === 'POST' && r.name && !r.subresource) throw methodNotAllowed('the server does not allow this method on the requested resource');
+
+    const attrs: AuthorizationAttributes = {
+      user, verb, resourceRequest: true, namespace: r.namespace, apiGroup: r.info.group, apiVersion: r.info.version,
+      resource: r.info.plural, subresource: r.subresource, name: r.name,
+    };
+    const d = await this.deps.authz.authorize(attrs);
+    if (d.decision !== 'allow') throw forbidden(forbiddenMessage(attrs));
+
+    const ctx: WriteContext = { user, dryRun: this.dryRun(q), fieldManager: q.get('fieldManager') ?? undefined, warnings: [] };
+    const accept = req.headers['accept'] as string | undefined;
+
+    if (r.subresource === 'scale') return this.scale(req, res, r, method, ctx);
+    if (r.subresource === 'binding' && method === 'POST') return this.binding(req, res, r, ctx);
+    if (r.subresource && !['status', 'finalize'].includes(r.subresource)) {
+      throw new StatusError(404, 'NotFound', `the subresource ${r.info.plural}/${r.subresource} is not served yet`);
+    }
+    if (r.subresource === 'finalize' && method !== 'PUT') throw methodNotAllowed('the server does not allow this method on the requested resource');
+
+    switch (verb) {
+      case 'get': {
+        const fmt = negotiate(accept, { table: true, partial: true });
+        const obj = await r.store.get(r.namespace, r.name!, q.get('resourceVersion') ?? undefined);
+        return this.sendObject(res, 200, obj, fmt, r.info, q);
+      }
+      case 'list': return this.list(req, res, q, r);
+      case 'watch': return this.watch(req, res, q, r);
+      case 'create': {
+        const body = await this.decodeBody(req, q, r.info, ctx);
+        const obj = await r.store.create(r.namespace, body, ctx);
+        return this.sendObject(res, 201, obj, negotiate(accept, {}), r.info, q, ctx);
+      }
+      case 'update': {
+        const body = await this.decodeBody(req, q, r.info, ctx);
+        const { obj, created } = await r.store.update(r.namespace, r.name!, body, ctx, r.subresource);
+        return this.sendObject(res, created ? 201 : 200, obj, negotiate(accept, {}), r.info, q, ctx);
+      }
+      case 'patch': return this.patch(req, res, q, r, ctx);
+      case 'delete': {
+        const opts = await this.deleteOptions(req, q);
+        const { obj, deletedNow } = await r.store.delete(r.namespace, r.name!, opts, ctx);
+        if (deletedNow && !r.store.strategy.returnDeletedObject) {
+          const status: Status = {
+            kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+            details: { name: r.name, group: r.info.group || undefined, kind: r.info.plural, uid: obj.metadata?.uid }, code: 200,
+          };
+          return writeJSON(res, 200, JSON.stringify(status), this.warningHeaders(ctx));
+        }
+        return this.sendObject(res, 200, obj, negotiate(accept, {}), r.info, q, ctx);
+      }
+      case 'deletecollection': {
+        const opts = await this.deleteOptions(req, q);
+        const items = await r.store.deleteCollection(r.namespace, this.listOptions(q, r.info), opts, ctx);
+        const list = { kind: r.info.listKind, apiVersion: gvString(r.info.group, r.info.version), metadata: {}, items };
+        return writeJSON(res, 200, JSON.stringify(list), this.warningHeaders(ctx));
+      }
+    }
+  }
+
+  private dryRun(q: URLSearchParams): boolean {
+    const vals = q.getAll('dryRun');
+    for (const v of vals) if (v !== 'All') throw badRequest(`Invalid dryRun value: ${JSON.stringify(v)}: supported values: "All"`);
+    return vals.length > 0;
+  }
+
+  private warningHeaders(ctx?: WriteContext): Record<string, string> {
+    if (!ctx?.warnings.length) return {};
+    return { Warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+  }
+
+  private fieldValidation(q: URLSearchParams): 'Strict' | 'Warn' | 'Ignore' {
+    const v = q.get('fieldValidation') ?? '';
+    if (v === '') return 'Warn';
+    if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+    throw badRequest(`fieldValidation parameter unsupported: ${v}: supported values: "Ignore", "Strict", "Warn"`);
+  }
+
+  /** Checks an incoming object against its schema per fieldValidation; wrong types are always 400. */
+  private checkFields(obj: any, info: ResourceInfo, q: URLSearchParams, ctx: WriteContext, subresourceKind?: string): void {
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: the request body must be a JSON object`);
+    }
+    const mode = this.fieldValidation(q);
+    const schemas = this.deps.schemas();
+    const schemaName = subresourceKind ?? info.schemaName;
+    if (!schemas[schemaName]) return;
+    const { unknownFields, typeErrors } = checkObject(obj, schemaName, schemas);
+    if (typeErrors.length) {
+      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeErrors.map((e) => e.message).join('; ')}`);
+    }
+    if (!unknownFields.length) return;
+    if (mode === 'Strict') throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
+    if (mode === 'Warn') for (const f of unknownFields) ctx.warnings.push(`unknown field "${f}"`);
+    pruneUnknown(obj, schemaName, schemas);
+  }
+
+  private async decodeBody(req: Req, q: URLSearchParams, info: ResourceInfo, ctx: WriteContext): Promise<any> {
+    const buf = await readBody(req);
+    const obj = decodeObjectBody(buf, req.headers['content-type'] as string | undefined) as any;
+    this.checkFields(obj, info, q, ctx);
+    return obj;
+  }
+
+  private async deleteOptions(req: Req, q: URLSearchParams): Promise<DeleteOptions> {
+    const buf = await readBody(req);
+    let opts: any = {};
+    if (buf.length) {
+      const mt = mediaType(req.headers['content-type'] as string | undefined);
+      opts = mt === 'application/yaml' ? parseYAML(buf) : parseJSON(buf, 'DeleteOptions');
+      if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw badRequest('DeleteOptions must be an object');
+    }
+    const grace = q.get('gracePeriodSeconds');
+    if (grace !== null) {
+      if (!/^-?\d+$/.test(grace)) throw badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
+      opts.gracePeriodSeconds = Number(grace);
+    }
+    const pp = q.get('propagationPolicy');
+    if (pp !== null) opts.propagationPolicy = pp;
+    const od = q.get('orphanDependents');
+    if (od !== null) opts.orphanDependents = od === 'true';
+    if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || !Number.isInteger(opts.gracePeriodSeconds))) {
+      throw badRequest('gracePeriodSeconds must be an integer');
+    }
+    if (opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 0;
+    return opts as DeleteOptions;
+  }
+
+  private listOptions(q: URLSearchParams, info: ResourceInfo): ListOptions {
+    const ls = q.get('labelSelector');
+    const fs = q.get('fieldSelector');
+    const limit = q.get('limit');
+    if (limit !== null && !/^\d+$/.test(limit)) throw badRequest(`invalid limit: ${JSON.stringify(limit)}`);
+    const fieldSelector = fs ? convertFieldSelector(info, parseFieldSelector(fs)) : undefined;
+    return {
+      labelSelector: ls ? parseLabelSelector(ls) : undefined,
+      fieldSelector,
+      limit: limit ? Number(limit) : undefined,
+      continueToken: q.get('continue') || undefined,
+      resourceVersion: q.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+    };
+  }
+
+  private async list(req: Req, res: Res, q: URLSearchParams, r: Route): Promise<void> {
+    const fmt = negotiate(req.headers['accept'] as string | undefined, { table: true, partial: true });
+    const opts = this.listOptions(q, r.info);
+    if (opts.continueToken && opts.resourceVersion) throw badRequest('specifying resource version is not allowed when using continue');
+    const out = await r.store.list(r.namespace, opts);
+    const meta: Record<string, unknown> = { resourceVersion: String(out.resourceVersion) };
+    if (out.continueToken) meta.continue = out.continueToken;
+    if (out.remainingItemCount !== undefined) meta.remainingItemCount = out.remainingItemCount;
+    const apiVersion = gvString(r.info.group, r.info.version);
+    if (fmt.kind === 'json' || fmt.kind === 'yaml') {
+      if (fmt.kind === 'yaml') {
+        const list = { apiVersion, items: out.items.map((e) => r.store.decode(e.json, e.rev)), kind: r.info.listKind, metadata: meta };
+        return writeJSON(res, 200, toYAML(list), {}, 'application/yaml');
+      }
+      // Fast path: stored JSON concatenated (no parse, no re-serialization).
+      const head = `{"kind":${JSON.stringify(r.info.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+      const parts: string[] = [head];
+      for (let i = 0; i < out.items.length; i++) {
+        if (i) parts.push(',');
+        parts.push(r.store.encodeServed(out.items[i]));
+      }
+      parts.push(']}');
+      return writeJSON(res, 200, parts.join(''));
+    }
+    const objs = out.items.map((e) => r.store.decode(e.json, e.rev));
+    if (fmt.kind === 'table') {
+      const t = toTable(r.info, objs, { listMeta: meta as any, includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
+      (t as any).apiVersion = `meta.k8s.io/${fmt.version}`;
+      return writeJSON(res, 200, JSON.stringify(t));
+    }
+    if (fmt.kind === 'partial') {
+      const list = {
+        kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${fmt.version}`, metadata: meta,
+        items: objs.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${fmt.version}`, metadata: o.metadata })),
+      };
+      return writeJSON(res, 200, JSON.stringify(list));
+    }
+    throw badRequest('unsupported response format');
+  }
+
+  private sendObject(res: Res, code: number, obj: any, fmt: ResponseFormat, info: ResourceInfo, q: URLSearchParams, ctx?: WriteContext): void {
+    const headers = this.warningHeaders(ctx);
+    if (fmt.kind === 'table') {
+      const t = toTable(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
+      (t as any).apiVersion = `meta.k8s.io/${fmt.version}`;
+      return writeJSON(res, code, JSON.stringify(t), headers);
+    }
+    if (fmt.kind === 'partial') {
+      return writeJSON(res, code, JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${fmt.version}`, metadata: obj.metadata }), headers);
+    }
+    if (fmt.kind === 'yaml') return writeJSON(res, code, toYAML(obj), headers, 'application/yaml');
+    writeJSON(res, code, JSON.stringify(obj), headers);
+  }
+
+  // ---- patch --------------------------------------------------------------------------------
+
+  private async patch(req: Req, res: Res, q: URLSearchParams, r: Route, ctx: WriteContext): Promise<void> {
+    const ct = mediaType(req.headers['content-type'] as string | undefined);
+    const types = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'application/apply-patch+cbor'];
+    if (!types.includes(ct) || ct === 'application/apply-patch+cbor') {
+      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.slice(0, 4).join(', ')}`);
+    }
+    const buf = await readBody(req);
+    if (!buf.length) throw badRequest('the request body is empty; a patch is required');
+    const patch: any = ct === 'application/apply-patch+yaml' ? parseYAML(buf) : parseJSON(buf, 'patch');
+    const force = q.get('force');
+    if (force !== null && ct !== 'application/apply-patch+yaml') throw badRequest('force flag is only allowed for apply patches');
+    if (ct === 'application/apply-patch+yaml' && !ctx.fieldManager) {
+      throw invalid('PatchOptions', 'meta.k8s.io', '', [fieldError.required('fieldManager', 'is required for apply patch')]);
+    }
+    if (ct !== 'application/json-patch+json' && (typeof patch !== 'object' || patch === null || Array.isArray(patch))) {
+      throw badRequest('the patch must be a JSON object');
+    }
+    const schemas = this.deps.schemas();
+    const schema = schemas[r.info.schemaName];
+    const result = await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
+      if (!current) {
+        if (ct === 'application/apply-patch+yaml' && !r.subresource) {
+          // Server-side apply on an absent object creates it (managed fields arrive with issue 3).
+          const obj = structuredClone(patch);
+          this.checkFields(obj, r.info, q, ctx);
+          obj.metadata ??= {};
+          if (r.namespace) obj.metadata.namespace ??= r.namespace;
+          return { obj: await this.createViaApply(r, obj, ctx), preconditionRV: undefined, subresource: '__created__' };
+        }
+        throw notFound({ group: r.info.group, resource: r.info.plural }, r.name!);
+      }
+      let patched: any;
+      if (ct === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
+      else if (ct === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
+      else patched = applyStrategicMergePatch(current, patch, schema, schemas);
+      this.checkFields(patched, r.info, q, ctx);
+      const rv = patched?.metadata?.resourceVersion;
+      const preconditionRV = rv && rv !== current.metadata.resourceVersion ? rv : undefined;
+      if (patched?.metadata?.uid && patched.metadata.uid !== current.metadata.uid) {
+        throw new StatusError(409, 'Conflict', `Precondition failed: UID in precondition: ${patched.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      return { obj: patched, preconditionRV, subresource: r.subresource };
+    }).catch((err) => {
+      if (err && err.__created) return { obj: err.obj, created: true };
+      throw err;
+    });
+    const accept = req.headers['accept'] as string | undefined;
+    this.sendObject(res, result.created ? 201 : 200, result.obj, negotiate(accept, {}), r.info, q, ctx);
+  }
+
+  /** Creates the object an apply patch describes, then leaves guaranteedUpdate via a marker. */
+  private async createViaApply(r: Route, obj: any, ctx: WriteContext): Promise<never> {
+    const created = await r.store.create(r.namespace, obj, ctx);
+    throw Object.assign(new Error('created'), { __created: true, obj: created });
+  }
+
+  // ---- scale and binding ---------------------------------------------------------------------
+
+  private toScale(obj: any, info: ResourceInfo): any {
+    const sel = obj.spec?.selector;
+    const selector = info.group === '' && info.kind === 'ReplicationController'
+      ? Object.entries(sel ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
+      : sel ? formatLabelSelector(sel) : '';
+    return {
+      kind: 'Scale', apiVersion: 'autoscaling/v1',
+      metadata: {
+        name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp,
+      },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector },
+    };
+  }
+
+  private async scale(req: Req, res: Res, r: Route, method: string, ctx: WriteContext): Promise<void> {
+    const accept = req.headers['accept'] as string | undefined;
+    const fmt = negotiate(accept, {});
+    if (method === 'GET') {
+      const obj = await r.store.get(r.namespace, r.name!);
+      return writeJSON(res, 200, JSON.stringify(this.toScale(obj, r.info)));
+    }
+    if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed('the server does not allow this method on the requested resource');
+    const buf = await readBody(req);
+    const ct = mediaType(req.headers['content-type'] as string | undefined);
+    const body: any = method === 'PUT' ? decodeObjectBody(buf, ct) : ct === 'application/apply-patch+yaml' ? parseYAML(buf) : parseJSON(buf, 'patch');
+    const schemas = this.deps.schemas();
+    const result = await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
+      if (!current) throw notFound({ group: r.info.group, resource: r.info.plural }, r.name!);
+      const scale = this.toScale(current, r.info);
+      let next: any;
+      if (method === 'PUT') next = body;
+      else if (ct === 'application/json-patch+json') next = applyJsonPatch(scale, body);
+      else if (ct === 'application/merge-patch+json' || ct === 'application/apply-patch+yaml') next = applyMergePatch(scale, body);
+      else if (ct === 'application/strategic-merge-patch+json') next = applyStrategicMergePatch(scale, body, schemas['io.k8s.api.autoscaling.v1.Scale'], schemas);
+      else throw new StatusError(415, 'UnsupportedMediaType', `unsupported patch type ${ct}`);
+      const replicas = next?.spec?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas)) {
+        if (replicas === undefined) throw invalid('Scale', 'autoscaling', r.name!, [fieldError.required('spec.replicas')]);
+        throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+      }
+      if (replicas < 0) throw invalid('Scale', 'autoscaling', r.name!, [fieldError.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+      const rv = next?.metadata?.resourceVersion;
+      const preconditionRV = method === 'PUT' ? rv || undefined : rv && rv !== current.metadata.resourceVersion ? rv : undefined;
+      const obj = structuredClone(current);
+      obj.spec = { ...(obj.spec ?? {}), replicas };
+      return { obj, preconditionRV };
+    });
+    writeJSON(res, 200, JSON.stringify(fmt.kind === 'json' ? this.toScale(result.obj, r.info) : this.toScale(result.obj, r.info)), this.warningHeaders(ctx));
+  }
+
+  private async binding(req: Req, res: Res, r: Route, ctx: WriteContext): Promise<void> {
+    if (r.info.kind !== 'Pod') throw pathNotFound();
+    const body: any = decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined);
+    const node = body?.target?.name;
+    if (!node) throw invalid('Binding', '', r.name!, [fieldError.required('target.name')]);
+    await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
+      if (!current) throw notFound({ group: '', resource: 'pods' }, r.name!);
+      if (current.metadata.deletionTimestamp) throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is being deleted, cannot be assigned to a host`);
+      if (current.spec?.nodeName) throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is already assigned to node "${current.spec.nodeName}"`);
+      const obj = structuredClone(current);
+      obj.spec.nodeName = node;
+      const conds = (obj.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+      conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+      obj.status.conditions = conds;
+      return { obj, subresource: '__binding__' };
+    });
+    writeJSON(res, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+  }
+
+  // ---- watch --------------------------------------------------------------------------------
+
+  private async watch(req: Req, res: Res, q: URLSearchParams, r: Route): Promise<void> {
+    const fmt = negotiate(req.headers['accept'] as string | undefined, { table: true, partial: true });
+    const opts = this.listOptions(q, r.info);
+    if (r.name) {
+      // GET .../pods/x?watch=1 is a watch with a metadata.name field selector.
+      const byName = parseFieldSelector(`metadata.name=${r.name}`);
+      opts.fieldSelector = opts.fieldSelector ? parseFieldSelector(`${q.get('fieldSelector')},metadata.name=${r.name}`) : byName;
+    }
+    const rv = parseRV(opts.resourceVersion);
+    const bookmarks = boolParam(q.get('allowWatchBookmarks'));
+    const sendInitial = boolParam(q.get('sendInitialEvents'));
+    const timeoutParam = q.get('timeoutSeconds');
+    if (timeoutParam !== null && !/^\d+$/.test(timeoutParam)) throw badRequest(`invalid timeoutSeconds: ${JSON.stringify(timeoutParam)}`);
+    const [minT, maxT] = this.deps.watchTimeoutSeconds ?? [1800, 3600];
+    const timeout = timeoutParam ? Number(timeoutParam) : minT + Math.floor(Math.random() * (maxT - minT));
+    const cache = this.deps.cache;
+    const store = r.store;
+    const info = r.info;
+    const apiVersion = gvString(info.group, info.version);
+    const matches = (e: { labels?: Record<string, string>; fields: Record<string, string> } | undefined) =>
+      !!e && (!opts.labelSelector || opts.labelSelector.matches(e.labels ?? {})) && (!opts.fieldSelector || opts.fieldSelector.matches(e.fields));
+
+    if (rv === undefined) await cache.sync();
+
+    (res as ServerResponse).writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': undefined as any });
+    (res as any).flushHeaders?.();
+    let closed = false;
+    let unregister: (() => void) | undefined;
+    let firstTable = true;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      unregister?.();
+      clearTimeout(timer);
+      res.end();
+    };
+    const timer = setTimeout(close, timeout * 1000);
+    res.on('close', close);
+    (req as IncomingMessage).on('close', close);
+
+    const encodeObject = (json: string, rev: number): string => {
+      if (fmt.kind === 'json' || fmt.kind === 'yaml') return store.encodeServed({ json, rev });
+      const obj = store.decode(json, rev);
+      if (fmt.kind === 'partial') return JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${fmt.version}`, metadata: obj.metadata });
+      const t: any = toTable(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata', noHeaders: !firstTable });
+      t.apiVersion = `meta.k8s.io/${fmt.version}`;
+      firstTable = false;
+      return JSON.stringify(t);
+    };
+    const send = (type: string, objectJSON: string) => {
+      if (closed) return;
+      (res as ServerResponse).write(`{"type":"${type}","object":${objectJSON}}\n`);
+      // A client that cannot keep up is dropped (as the real watch cache does); it will re-watch.
+      if ((res as any).writableLength > 32 * 1024 * 1024) close();
+    };
+    const sendError = (err: StatusError) => send('ERROR', JSON.stringify(err.toStatus()));
+    const bookmark = (rev: number, extra?: Record<string, string>) => {
+      const md: Record<string, unknown> = { resourceVersion: String(rev) };
+      if (extra) md.annotations = extra;
+      send('BOOKMARK', JSON.stringify({ kind: info.kind, apiVersion, metadata: md }));
+    };
+
+    const onEvent = (ev: CacheEvent) => {
+      const now = ev.type === 'DELETED' ? false : matches(ev.entry);
+      const before = ev.type === 'ADDED' ? false : ev.type === 'DELETED' ? matches(ev.prev ?? ev.entry) : matches(ev.prev);
+      if (ev.type === 'DELETED') {
+        if (before) send('DELETED', encodeObject((ev.prev ?? ev.entry).json, ev.rev));
+        return;
+      }
+      if (now && before) send('MODIFIED', encodeObject(ev.entry.json, ev.rev));
+      else if (now && !before) send('ADDED', encodeObject(ev.entry.json, ev.rev));
+      else if (!now && before) send('DELETED', encodeObject(ev.prev!.json, ev.rev));
+    };
+
+    try {
+      if (rv === undefined || rv === 0 || sendInitial) {
+        // Initial state as ADDED events, then changes after the cache revision.
+        const start = cache.revision;
+        const entries = cache.list(store.prefix, info.namespaced ? r.namespace : undefined);
+        for (const e of entries) if (matches(e)) send('ADDED', encodeObject(e.json, e.rev));
+        if (sendInitial && bookmarks) bookmark(start, { 'k8s.io/initial-events-end': 'true' });
+        unregister = cache.watch({ prefix: store.prefix, namespace: info.namespaced ? r.namespace : undefined, onEvent, onBookmark: (x) => { if (bookmarks) bookmark(x); }, onError: (e) => { sendError(new StatusError(410, 'Expired', e.message)); close(); } }, start);
+      } else {
+        unregister = cache.watch({ prefix: store.prefix, namespace: info.namespaced ? r.namespace : undefined, onEvent, onBookmark: (x) => { if (bookmarks) bookmark(x); }, onError: (e) => { sendError(new StatusError(410, 'Expired', e.message)); close(); } }, rv);
+      }
+    } catch (err) {
+      if (err instanceof ExpiredError) {
+        sendError(new StatusError(410, 'Expired', `too old resource version: ${err.requested} (${err.oldest})`));
+        close();
+        return;
+      }
+      throw err;
+    }
+  }
+}

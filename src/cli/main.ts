@@ -1,0 +1,79 @@
+/**
+ * The `keelson` command. `server` runs the API server; `up` starts a single-node cluster (today:
+ * the API server with a kubeconfig merged into ~/.kube/config; the node agent, controllers and
+ * add-ons join `up` as they land).
+ */
+import { Command } from 'commander';
+import { join } from 'node:path';
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { APIServer } from '../apiserver/apiserver.js';
+import { mergeIntoKubeconfig } from './kubeconfig.js';
+
+const program = new Command();
+program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
+
+function defaultDataDir(): string {
+  return process.env.KEELSON_DATA_DIR ?? join(os.homedir(), '.keelson');
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+program.command('server')
+  .description('run the API server on an embedded SQLite store')
+  .option('--data-dir <dir>', 'state, PKI and kubeconfig directory', defaultDataDir())
+  .option('--port <port>', 'HTTPS port (0 = any free port)', '6443')
+  .option('--bind-address <addr>', 'address to listen on', '0.0.0.0')
+  .option('--storage <kind>', 'sqlite | memory', 'sqlite')
+  .option('--service-cluster-ip-range <cidr>', 'ClusterIP range', '10.96.0.0/16')
+  .option('--ready-file <path>', 'write the server URL to this file once ready (for scripts and tests)')
+  .option('--watch-history-size <n>', 'events kept for watch resumption (older resourceVersions get 410)', '20000')
+  .option('--watch-timeout-seconds <min-max>', 'server-side watch timeout range when the client sets none', '1800-3600')
+  .option('--compact-interval-ms <ms>', 'storage compaction interval', '300000')
+  .option('--retain-revisions <n>', 'revisions kept by compaction', '10000')
+  .action(async (o) => {
+    const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
+    const server = new APIServer({
+      dataDir: o.dataDir, port: Number(o.port), bindAddress: o.bindAddress, storage: o.storage, serviceCIDR: o.serviceClusterIpRange,
+      watchHistorySize: Number(o.watchHistorySize), watchTimeoutSeconds: [wmin, wmax ?? wmin],
+      compactIntervalMs: Number(o.compactIntervalMs), retainRevisions: Number(o.retainRevisions),
+    });
+    onSignals(() => server.stop());
+    await server.start();
+    if (o.readyFile) {
+      const { writeFileSync, renameSync } = await import('node:fs');
+      writeFileSync(`${o.readyFile}.tmp`, JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigPath }));
+      renameSync(`${o.readyFile}.tmp`, o.readyFile);
+    }
+  });
+
+program.command('up')
+  .description('start a single-node cluster and point kubectl at it')
+  .option('--data-dir <dir>', 'state directory', defaultDataDir())
+  .option('--port <port>', 'API server HTTPS port', '6443')
+  .option('--kubeconfig <path>', 'kubeconfig to merge the cluster into', process.env.KUBECONFIG?.split(':')[0] ?? join(os.homedir(), '.kube', 'config'))
+  .action(async (o) => {
+    const say = (m: string) => process.stdout.write(`keelson: ${m}\n`);
+    say(`starting the API server (data in ${o.dataDir})…`);
+    const server = new APIServer({ dataDir: o.dataDir, port: Number(o.port) });
+    onSignals(async () => { say('stopping…'); await server.stop(); });
+    await server.start();
+    mergeIntoKubeconfig(o.kubeconfig, readFileSync(server.kubeconfigPath, 'utf8'));
+    say(`API server ready at ${server.url}`);
+    say(`kubeconfig: context "keelson" in ${o.kubeconfig} (also ${server.kubeconfigPath})`);
+    say('try: kubectl get namespaces');
+  });
+
+program.parseAsync(process.argv).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
