@@ -248,7 +248,7 @@ function base64ErrorIndex(s: string): number {
 function walk(w: Walk, value: unknown, schema: OpenAPISchema | undefined, loc: Loc): void {
   if (value === null || value === undefined) return;
   const r = resolve(w.schemas, schema);
-  if (!r || isOpaque(r)) return;
+  if (!r) return;
   const s = r.schema;
 
   if (isIntOrString(r)) {
@@ -261,6 +261,7 @@ function walk(w: Walk, value: unknown, schema: OpenAPISchema | undefined, loc: L
     }
     return;
   }
+  if (isOpaque(r)) return;
   if (s.type === 'string' && s.format === 'date-time' && (r.name === TIME || r.name === MICRO_TIME)) {
     if (typeof value !== 'string') addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'string'), true);
     else if (value !== '') {

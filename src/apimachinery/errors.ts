@@ -71,7 +71,7 @@ export const serviceUnavailable = (message: string) => new StatusError(503, 'Ser
 /** One validation failure, as field.Error in Kubernetes. */
 export type FieldErrorType =
   | 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate'
-  | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid';
+  | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid' | 'FieldValueNotFound';
 
 export interface FieldError {
   type: FieldErrorType;
@@ -96,6 +96,7 @@ export function fieldErrorMessage(e: FieldError): string {
       return `${e.field}: Unsupported value: ${renderValue(e.value)}${allowed}`;
     }
     case 'FieldValueDuplicate': return `${e.field}: Duplicate value: ${renderValue(e.value)}`;
+    case 'FieldValueNotFound': return `${e.field}: Not found: ${renderValue(e.value)}`;
     case 'FieldValueForbidden': return `${e.field}: Forbidden${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueTooLong': return `${e.field}: Too long: ${e.detail ?? ''}`;
     case 'FieldValueTooMany': return `${e.field}: Too many: ${e.detail ?? ''}`;

@@ -28,7 +28,7 @@ import { eventsV1Conversion } from '../registry/events/conversion.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
-import { AllowAuthenticated, AuthorizerChain } from './auth/authz.js';
+import { AllowAuthenticated, AuthorizerChain, allowAllRules } from './auth/authz.js';
 import { ensurePki, type Pki } from './auth/pki.js';
 import { Discovery } from './discovery.js';
 import { OpenAPIV3 } from './openapi.js';
@@ -132,8 +132,11 @@ export class APIServer {
     })()]);
     const discovery = new Discovery(() => this.resources.filter((r) => this.stores.has(`${r.group}/${r.version}/${r.plural}`) || r.verbs.includes('create')));
     const openapi = new OpenAPIV3(() => this.resources, () => this.schemas);
+    const authz = new AuthorizerChain([new AllowAuthenticated()]);
+    const virtual = new Map(this.resources.filter((r) => r.verbs.length === 1 && r.verbs[0] === 'create').map((r) => [`${r.group}/${r.version}/${r.plural}`, r] as const));
     const handler = new APIHandler({
-      stores: () => this.stores, discovery, openapi, authn, authz: new AuthorizerChain([new AllowAuthenticated()]),
+      stores: () => this.stores, discovery, openapi, authn, authz, virtual,
+      reviews: { authz, authn, rules: { rulesFor: (user) => allowAllRules(user) } },
       cache: this.cache, schemas: () => this.schemas, serverAddress: '', version: KUBERNETES_VERSION,
       ready: () => this.ready, watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
     });

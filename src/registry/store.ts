@@ -365,6 +365,8 @@ export class ResourceStore {
     const name = current.metadata.name;
     this.checkIncoming(obj, current.metadata.namespace, name);
     const meta = obj.metadata;
+    // An unconditional update validates as if it named the current version (as the real store does).
+    meta.resourceVersion = String(kv.modRevision);
     // Immutable, system-owned metadata.
     meta.uid = current.metadata.uid;
     meta.creationTimestamp = current.metadata.creationTimestamp;

@@ -50,3 +50,13 @@ export function forbiddenMessage(a: AuthorizationAttributes): string {
   const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
   return `${name}${who} cannot ${a.verb} resource "${res}" in API group "${a.apiGroup ?? ''}"${scope}`;
 }
+
+/** Rules for SelfSubjectRulesReview under AllowAuthenticated: everything. RBAC will list real rules. */
+export function allowAllRules(user: UserInfo): { resourceRules: any[]; nonResourceRules: any[]; incomplete: boolean } {
+  if (!user.groups.includes('system:authenticated')) return { resourceRules: [], nonResourceRules: [], incomplete: false };
+  return {
+    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+    incomplete: false,
+  };
+}

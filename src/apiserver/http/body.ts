@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { parseAllDocuments } from 'yaml';
 import { badRequest, tooLarge, unsupportedMediaType } from '../../apimachinery/errors.js';
+import { decodeProtobufObject } from '../../apimachinery/protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -53,6 +54,7 @@ export function decodeObjectBody(buf: Buffer, contentType: string | undefined): 
   if (buf.length === 0) throw badRequest('the request body is empty; an object is required');
   if (mt === '' || mt === 'application/json' || mt === '*/*') return parseJSON(buf, 'JSON body');
   if (mt === 'application/yaml') return parseYAML(buf);
-  if (mt === 'application/vnd.kubernetes.protobuf') throw unsupportedMediaType('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf request bodies are not supported yet)');
+  // client-go ≥ 1.31 typed clients (kubectl create <generator>, auth can-i/whoami) send protobuf.
+  if (mt === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(buf).object;
   throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
 }

@@ -20,7 +20,7 @@ import { convertFieldSelector } from '../../api/field-attrs.js';
 import { applyJsonPatch } from '../../apimachinery/patch/json-patch.js';
 import { applyMergePatch } from '../../apimachinery/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../../apimachinery/patch/strategic-merge-patch.js';
-import { checkObject, pruneUnknown } from '../../api/field-check.js';
+import { checkObject, pruneUnknown, fieldErrors, firstTypeError, decodeErrorMessage } from '../../api/field-check.js';
 import { toTable } from '../tables/table.js';
 import { ExpiredError, type CacheEvent } from '../watch-cache.js';
 import type { WatchCache } from '../watch-cache.js';
@@ -34,6 +34,7 @@ import type { Authorizer, AuthorizationAttributes } from '../auth/authz.js';
 import { forbiddenMessage } from '../auth/authz.js';
 import type { UserInfo } from '../admission/admission.js';
 import { logger } from '../../util/log.js';
+import { review, type ReviewDeps } from '../../registry/reviews/reviews.js';
 
 const log = logger('apiserver');
 
@@ -56,8 +57,11 @@ export interface HandlerDeps {
   serverAddress: string;
   version: Record<string, string>;
   ready: () => boolean;
-  /** Extra non-resource routes (e.g. subresource connectors) by later components. */
+  /** Server-side watch timeout range when the client gives none. */
   watchTimeoutSeconds?: [number, number];
+  /** Create-only resources answered without storage (reviews, bindings), keyed group/version/plural. */
+  virtual: Map<string, ResourceInfo>;
+  reviews: ReviewDeps;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -77,7 +81,9 @@ function writeStatus(res: Res, err: StatusError): void {
 
 interface Route {
   info: ResourceInfo;
+  /** Undefined for virtual (create-only, never stored) resources such as reviews. */
   store: ResourceStore;
+  virtual?: boolean;
   namespace?: string;
   name?: string;
   subresource?: string;
@@ -214,6 +220,13 @@ export class APIHandler {
     if (rest[0] === 'watch') { legacyWatch = true; rest = rest.slice(1); }
     const stores = this.deps.stores();
     const find = (resource: string) => stores.get(`${group}/${version}/${resource}`);
+    const virt = (resource: string) => this.deps.virtual.get(`${group}/${version}/${resource}`);
+    if (rest[0] === 'namespaces' && rest.length === 3 && virt(rest[2])?.namespaced) {
+      return { info: virt(rest[2])!, store: undefined as unknown as ResourceStore, virtual: true, namespace: rest[1], legacyWatch };
+    }
+    if (rest.length === 1 && virt(rest[0]) && !virt(rest[0])!.namespaced) {
+      return { info: virt(rest[0])!, store: undefined as unknown as ResourceStore, virtual: true, legacyWatch };
+    }
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       const s = find(rest[2]);
       if (s && s.info.namespaced) {
@@ -262,8 +275,21 @@ export class APIHandler {
     const ctx: WriteContext = { user, dryRun: this.dryRun(q), fieldManager: q.get('fieldManager') ?? undefined, warnings: [] };
     const accept = req.headers['accept'] as string | undefined;
 
+    if (r.virtual) {
+      if (verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const body: any = decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined);
+      if (r.info.kind === 'Binding') {
+        const pods = this.deps.stores().get('/v1/pods')!;
+        return this.binding(res, { ...r, store: pods, info: pods.info, name: body?.metadata?.name }, ctx, body);
+      }
+      const out = await review(this.deps.reviews, r.info.group, r.info.version, r.info.plural, body, user, r.namespace);
+      return this.sendObject(res, 201, out, negotiate(accept, {}), r.info, q, ctx);
+    }
+
     if (r.subresource === 'scale') return this.scale(req, res, r, method, ctx);
-    if (r.subresource === 'binding' && method === 'POST') return this.binding(req, res, r, ctx);
+    if (r.subresource === 'binding' && method === 'POST') {
+      return this.binding(res, r, ctx, decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined));
+    }
     if (r.subresource && !['status', 'finalize'].includes(r.subresource)) {
       throw new StatusError(404, 'NotFound', `the subresource ${r.info.plural}/${r.subresource} is not served yet`);
     }
@@ -328,28 +354,29 @@ export class APIHandler {
   }
 
   /** Checks an incoming object against its schema per fieldValidation; wrong types are always 400. */
-  private checkFields(obj: any, info: ResourceInfo, q: URLSearchParams, ctx: WriteContext, subresourceKind?: string): void {
+  private checkFields(obj: any, info: ResourceInfo, q: URLSearchParams, ctx: WriteContext, raw?: string): void {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: the request body must be a JSON object`);
+      throw badRequest(decodeErrorMessage(info.kind, info.version, `json: cannot unmarshal ${Array.isArray(obj) ? 'array' : typeof obj} into Go value of type struct`));
     }
     const mode = this.fieldValidation(q);
     const schemas = this.deps.schemas();
-    const schemaName = subresourceKind ?? info.schemaName;
+    const schemaName = info.schemaName;
     if (!schemas[schemaName]) return;
-    const { unknownFields, typeErrors } = checkObject(obj, schemaName, schemas);
-    if (typeErrors.length) {
-      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeErrors.map((e) => e.message).join('; ')}`);
-    }
-    if (!unknownFields.length) return;
-    if (mode === 'Strict') throw badRequest(`strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(', ')}`);
-    if (mode === 'Warn') for (const f of unknownFields) ctx.warnings.push(`unknown field "${f}"`);
+    const result = checkObject(obj, schemaName, schemas, { raw: mode === 'Ignore' ? undefined : raw });
+    const typeError = firstTypeError(result);
+    if (typeError) throw badRequest(decodeErrorMessage(info.kind, info.version, typeError.message));
+    const problems = fieldErrors(result);
+    if (!problems.length) return;
+    if (mode === 'Strict') throw badRequest(decodeErrorMessage(info.kind, info.version, `strict decoding error: ${problems.join(', ')}`));
+    if (mode === 'Warn') ctx.warnings.push(...problems);
     pruneUnknown(obj, schemaName, schemas);
   }
 
   private async decodeBody(req: Req, q: URLSearchParams, info: ResourceInfo, ctx: WriteContext): Promise<any> {
     const buf = await readBody(req);
-    const obj = decodeObjectBody(buf, req.headers['content-type'] as string | undefined) as any;
-    this.checkFields(obj, info, q, ctx);
+    const ct = req.headers['content-type'] as string | undefined;
+    const obj = decodeObjectBody(buf, ct) as any;
+    this.checkFields(obj, info, q, ctx, mediaType(ct) === 'application/yaml' ? undefined : buf.toString('utf8'));
     return obj;
   }
 
@@ -559,9 +586,9 @@ export class APIHandler {
     writeJSON(res, 200, JSON.stringify(fmt.kind === 'json' ? this.toScale(result.obj, r.info) : this.toScale(result.obj, r.info)), this.warningHeaders(ctx));
   }
 
-  private async binding(req: Req, res: Res, r: Route, ctx: WriteContext): Promise<void> {
+  private async binding(res: Res, r: Route, ctx: WriteContext, body: any): Promise<void> {
     if (r.info.kind !== 'Pod') throw pathNotFound();
-    const body: any = decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined);
+    if (!r.name) throw invalid('Binding', '', '', [fieldError.required('metadata.name')]);
     const node = body?.target?.name;
     if (!node) throw invalid('Binding', '', r.name!, [fieldError.required('target.name')]);
     await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
@@ -604,7 +631,7 @@ export class APIHandler {
 
     if (rv === undefined) await cache.sync();
 
-    (res as ServerResponse).writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': undefined as any });
+    (res as ServerResponse).writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     (res as any).flushHeaders?.();
     let closed = false;
     let unregister: (() => void) | undefined;

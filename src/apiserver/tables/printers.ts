@@ -451,6 +451,7 @@ const HPA_COLUMNS = [
   AGE,
 ];
 
+/** A *resource.Quantity's String(): "<nil>" when unset. */
 const q = (v: unknown): string => (v === undefined || v === null ? '<nil>' : String(v));
 
 function formatHPAMetrics(specs: any[], statuses: any[]): string {
@@ -467,8 +468,8 @@ function formatHPAMetrics(specs: any[], statuses: any[]): string {
           const cur = status?.external && current?.averageValue != null ? String(current.averageValue) : '<unknown>';
           list.push(`${cur}/${q(target.averageValue)} (avg)`);
         } else {
-          const cur = status?.external ? quantityString(current?.value) : '<unknown>';
-          list.push(`${cur}/${quantityString(target.value)}`);
+          const cur = status?.external ? q(current?.value) : '<unknown>';
+          list.push(`${cur}/${q(target.value)}`);
         }
         break;
       }
@@ -484,8 +485,8 @@ function formatHPAMetrics(specs: any[], statuses: any[]): string {
           const cur = status?.object && current?.averageValue != null ? String(current.averageValue) : '<unknown>';
           list.push(`${cur}/${q(target.averageValue)} (avg)`);
         } else {
-          const cur = status?.object ? quantityString(current?.value) : '<unknown>';
-          list.push(`${cur}/${quantityString(target.value)}`);
+          const cur = status?.object ? q(current?.value) : '<unknown>';
+          list.push(`${cur}/${q(target.value)}`);
         }
         break;
       }

@@ -1,0 +1,428 @@
+/**
+ * Field sets: the sets of paths that server-side apply tracks per manager, and their wire format
+ * (`FieldsV1`, the `fieldsV1` of a `metadata.managedFields[]` entry).
+ *
+ * A path is a list of path elements:
+ *   - `field`  a field name of a struct or a key of a map            serialized `f:<name>`
+ *   - `key`    an item of an associative list, by its key fields      serialized `k:{"name":"c"}`
+ *              (key fields sorted by name; values as JSON)
+ *   - `value`  a member of a set (list-type set)                      serialized `v:"x"`
+ *   - `index`  an item of a list by position (never produced by
+ *              apply for Kubernetes types; accepted on decode)        serialized `i:0`
+ *
+ * A set stores, per node, the path elements that are members ("this path is owned") and the
+ * children (paths continuing below an element). In FieldsV1 an element that is a member and also
+ * has children carries a `".": {}` marker before its children; a member without children is `{}`.
+ *
+ * Value JSON inside `k:`/`v:` elements is written the way Go's encoding/json does (sorted object
+ * keys, `<`, `>`, `&`, U+2028, U+2029 escaped), so the keys match what a Kubernetes API server emits.
+ */
+
+export type KeyField = [name: string, value: unknown];
+
+export type PathElement =
+  | { kind: 'field'; name: string }
+  | { kind: 'key'; fields: KeyField[] }
+  | { kind: 'value'; value: unknown }
+  | { kind: 'index'; index: number };
+
+export type Path = PathElement[];
+
+// ---------------------------------------------------------------------------------------------
+// Go-compatible JSON and quoting
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Compares two strings by Unicode code point (the order of their UTF-8 bytes, as Go compares strings). */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogate units (D800-DFFF) stand for code points above FFFF, which UTF-8 orders after E000-FFFF.
+    const fx = x >= 0xd800 && x <= 0xdfff ? x + 0x2000 : x >= 0xe000 ? x - 0x800 : x;
+    const fy = y >= 0xd800 && y <= 0xdfff ? y + 0x2000 : y >= 0xe000 ? y - 0x800 : y;
+    return fx < fy ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+function goJSONString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** JSON as Go's encoding/json writes it: object keys sorted, HTML characters escaped. */
+export function goJSON(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return goJSONString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (Array.isArray(v)) return `[${v.map(goJSON).join(',')}]`;
+  if (isPlainObject(v)) {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort(compareStrings);
+    return `{${keys.map((k) => `${goJSONString(k)}:${goJSON(v[k])}`).join(',')}}`;
+  }
+  return 'null';
+}
+
+/** A string quoted as Go's `%q` (strconv.Quote) does. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    switch (ch) {
+      case '"': out += '\\"'; continue;
+      case '\\': out += '\\\\'; continue;
+      case '\x07': out += '\\a'; continue;
+      case '\b': out += '\\b'; continue;
+      case '\f': out += '\\f'; continue;
+      case '\n': out += '\\n'; continue;
+      case '\r': out += '\\r'; continue;
+      case '\t': out += '\\t'; continue;
+      case '\v': out += '\\v'; continue;
+    }
+    if (isPrintable(ch)) out += ch;
+    else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
+  }
+  return out + '"';
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+/** Go's unicode.IsPrint for one character. */
+export const isPrintable = (ch: string): boolean => PRINTABLE.test(ch);
+
+/** A value as structured-merge-diff's value.ToString renders it in paths: strings Go-quoted. */
+function valueToString(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return goQuote(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(valueToString).join(',')}]`;
+  if (isPlainObject(v)) return Object.keys(v).sort(compareStrings).map((k) => `${k}=${valueToString(v[k])}`).join('');
+  return 'null';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value ordering (structured-merge-diff value.Compare): numbers, strings, bools, lists, maps, null.
+
+function typeRank(v: unknown): number {
+  if (typeof v === 'number') return 0;
+  if (typeof v === 'string') return 1;
+  if (typeof v === 'boolean') return 2;
+  if (Array.isArray(v)) return 3;
+  if (isPlainObject(v)) return 4;
+  return 5;
+}
+
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  switch (ra) {
+    case 0: return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    case 1: return compareStrings(a as string, b as string);
+    case 2: return a === b ? 0 : a ? 1 : -1;
+    case 3: {
+      const x = a as unknown[];
+      const y = b as unknown[];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const c = compareValues(x[i], y[i]);
+        if (c) return c;
+      }
+      return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
+    }
+    case 4: {
+      const x = a as Record<string, unknown>;
+      const y = b as Record<string, unknown>;
+      const kx = Object.keys(x).sort(compareStrings);
+      const ky = Object.keys(y).sort(compareStrings);
+      for (let i = 0; i < Math.min(kx.length, ky.length); i++) {
+        const c = compareStrings(kx[i], ky[i]) || compareValues(x[kx[i]], y[ky[i]]);
+        if (c) return c;
+      }
+      return kx.length === ky.length ? 0 : kx.length < ky.length ? -1 : 1;
+    }
+    default: return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path elements
+
+export const pe = {
+  field: (name: string): PathElement => ({ kind: 'field', name }),
+  key: (fields: Record<string, unknown> | KeyField[]): PathElement => ({
+    kind: 'key',
+    fields: (Array.isArray(fields) ? [...fields] : Object.entries(fields)).sort((x, y) => compareStrings(x[0], y[0])),
+  }),
+  value: (value: unknown): PathElement => ({ kind: 'value', value }),
+  index: (index: number): PathElement => ({ kind: 'index', index }),
+};
+
+/** Path from field names, e.g. `pathOf('spec', 'replicas')`. */
+export const pathOf = (...names: string[]): Path => names.map(pe.field);
+
+const RANK = { field: 0, key: 1, value: 2, index: 3 } as const;
+
+/** The order structured-merge-diff sorts path elements in: fields, keys, values, indexes. */
+export function comparePathElements(a: PathElement, b: PathElement): number {
+  if (a.kind !== b.kind) return RANK[a.kind] < RANK[b.kind] ? -1 : 1;
+  switch (a.kind) {
+    case 'field': return compareStrings(a.name, (b as typeof a).name);
+    case 'key': {
+      const x = a.fields;
+      const y = (b as typeof a).fields;
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const c = compareStrings(x[i][0], y[i][0]) || compareValues(x[i][1], y[i][1]);
+        if (c) return c;
+      }
+      return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
+    }
+    case 'value': return compareValues(a.value, (b as typeof a).value);
+    case 'index': return a.index === (b as typeof a).index ? 0 : a.index < (b as typeof a).index ? -1 : 1;
+  }
+}
+
+/** The FieldsV1 key of a path element: `f:name`, `k:{"name":"c"}`, `v:"x"`, `i:0`. */
+export function serializePathElement(p: PathElement): string {
+  switch (p.kind) {
+    case 'field': return `f:${p.name}`;
+    case 'key': return `k:{${p.fields.map(([n, v]) => `${goJSONString(n)}:${goJSON(v)}`).join(',')}}`;
+    case 'value': return `v:${goJSON(p.value)}`;
+    case 'index': return `i:${p.index}`;
+  }
+}
+
+/** Parses a FieldsV1 key; throws on anything malformed. */
+export function parsePathElement(s: string): PathElement {
+  if (s.length < 2 || s[1] !== ':') throw new Error(`invalid path element ${JSON.stringify(s)}: missing colon`);
+  const body = s.slice(2);
+  switch (s[0]) {
+    case 'f': return pe.field(body);
+    case 'v': return pe.value(JSON.parse(body));
+    case 'k': {
+      const o: unknown = JSON.parse(body);
+      if (!isPlainObject(o)) throw new Error(`invalid key path element ${JSON.stringify(s)}`);
+      return pe.key(Object.entries(o));
+    }
+    case 'i': {
+      if (!/^-?\d+$/.test(body)) throw new Error(`invalid index path element ${JSON.stringify(s)}`);
+      return pe.index(Number(body));
+    }
+    default: throw new Error(`unknown path element type in ${JSON.stringify(s)}`);
+  }
+}
+
+/** A path element as upstream prints it in messages: `.name`, `[name="c"]`, `[="x"]`, `[0]`. */
+export function pathElementToString(p: PathElement): string {
+  switch (p.kind) {
+    case 'field': return `.${p.name}`;
+    case 'key': return `[${p.fields.map(([n, v]) => `${n}=${valueToString(v)}`).join(',')}]`;
+    case 'value': return `[=${valueToString(p.value)}]`;
+    case 'index': return `[${p.index}]`;
+  }
+}
+
+/** A path as upstream prints it: `.spec.template.spec.containers[name="nginx"].image`. */
+export const pathToString = (path: Path): string => path.map(pathElementToString).join('');
+
+// ---------------------------------------------------------------------------------------------
+// The set
+
+interface Child { pe: PathElement; set: FieldSet }
+
+export class FieldSet {
+  /** Members at this level, by serialized path element. */
+  private readonly members = new Map<string, PathElement>();
+  /** Sub-sets below path elements, by serialized path element; never empty. */
+  private readonly children = new Map<string, Child>();
+
+  static of(...paths: Path[]): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.insert(p);
+    return s;
+  }
+
+  /** Adds a path (mutates; sets returned by the operations are fresh, so this is safe on them). */
+  insert(path: Path): this {
+    if (path.length === 0) return this;
+    let node: FieldSet = this;
+    for (let i = 0; i < path.length - 1; i++) node = node.childOrCreate(path[i]);
+    const last = path[path.length - 1];
+    node.members.set(serializePathElement(last), last);
+    return this;
+  }
+
+  private childOrCreate(p: PathElement): FieldSet {
+    const k = serializePathElement(p);
+    let c = this.children.get(k);
+    if (!c) {
+      c = { pe: p, set: new FieldSet() };
+      this.children.set(k, c);
+    }
+    return c.set;
+  }
+
+  has(path: Path): boolean {
+    if (path.length === 0) return false;
+    let node: FieldSet | undefined = this;
+    for (let i = 0; i < path.length - 1 && node; i++) node = node.children.get(serializePathElement(path[i]))?.set;
+    return !!node && node.members.has(serializePathElement(path[path.length - 1]));
+  }
+
+  isEmpty(): boolean {
+    if (this.members.size) return false;
+    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
+    return true;
+  }
+
+  /** Number of paths in the set. */
+  size(): number {
+    let n = this.members.size;
+    for (const c of this.children.values()) n += c.set.size();
+    return n;
+  }
+
+  /** The sub-set of paths below `p` (relative), if any. */
+  child(p: PathElement): FieldSet | undefined {
+    return this.children.get(serializePathElement(p))?.set;
+  }
+
+  /** Whether `p` is a member at this level. */
+  hasMember(p: PathElement): boolean {
+    return this.members.has(serializePathElement(p));
+  }
+
+  /** The member path elements at this level, sorted. */
+  memberElements(): PathElement[] {
+    return [...this.members.values()].sort(comparePathElements);
+  }
+
+  /** The children at this level, sorted by path element. */
+  childEntries(): Array<[PathElement, FieldSet]> {
+    return [...this.children.values()].sort((a, b) => comparePathElements(a.pe, b.pe)).map((c) => [c.pe, c.set]);
+  }
+
+  clone(): FieldSet {
+    const s = new FieldSet();
+    for (const [k, v] of this.members) s.members.set(k, v);
+    for (const [k, c] of this.children) s.children.set(k, { pe: c.pe, set: c.set.clone() });
+    return s;
+  }
+
+  union(o: FieldSet): FieldSet {
+    const s = this.clone();
+    for (const [k, v] of o.members) s.members.set(k, v);
+    for (const [k, c] of o.children) {
+      const mine = s.children.get(k);
+      s.children.set(k, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.clone() });
+    }
+    return s;
+  }
+
+  intersection(o: FieldSet): FieldSet {
+    const s = new FieldSet();
+    for (const [k, v] of this.members) if (o.members.has(k)) s.members.set(k, v);
+    for (const [k, c] of this.children) {
+      const theirs = o.children.get(k);
+      if (!theirs) continue;
+      const i = c.set.intersection(theirs.set);
+      if (!i.isEmpty()) s.children.set(k, { pe: c.pe, set: i });
+    }
+    return s;
+  }
+
+  /** Paths of this set not in `o`. Removing a path does not remove the paths below it (upstream `Difference`). */
+  difference(o: FieldSet): FieldSet {
+    const s = new FieldSet();
+    for (const [k, v] of this.members) if (!o.members.has(k)) s.members.set(k, v);
+    for (const [k, c] of this.children) {
+      const theirs = o.children.get(k);
+      const d = theirs ? c.set.difference(theirs.set) : c.set.clone();
+      if (!d.isEmpty()) s.children.set(k, { pe: c.pe, set: d });
+    }
+    return s;
+  }
+
+  /** Paths of this set neither in `o` nor below a member of `o` (upstream `RecursiveDifference`). */
+  recursiveDifference(o: FieldSet): FieldSet {
+    const s = new FieldSet();
+    for (const [k, v] of this.members) if (!o.members.has(k)) s.members.set(k, v);
+    for (const [k, c] of this.children) {
+      if (o.members.has(k)) continue;
+      const theirs = o.children.get(k);
+      const d = theirs ? c.set.recursiveDifference(theirs.set) : c.set.clone();
+      if (!d.isEmpty()) s.children.set(k, { pe: c.pe, set: d });
+    }
+    return s;
+  }
+
+  equals(o: FieldSet): boolean {
+    return this.difference(o).isEmpty() && o.difference(this).isEmpty();
+  }
+
+  /** Every path, in upstream's iteration order: a level's members (sorted), then its children (sorted). */
+  paths(): Path[] {
+    const out: Path[] = [];
+    const walk = (s: FieldSet, prefix: Path) => {
+      for (const m of s.memberElements()) out.push([...prefix, m]);
+      for (const [p, c] of s.childEntries()) walk(c, [...prefix, p]);
+    };
+    walk(this, []);
+    return out;
+  }
+
+  /** Paths rendered as upstream prints them, one per line. */
+  toString(): string {
+    return this.paths().map(pathToString).join('\n');
+  }
+
+  /** The FieldsV1 JSON object of this set. */
+  toFieldsV1(): Record<string, unknown> {
+    return this.emit(false);
+  }
+
+  private emit(includeSelf: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (includeSelf) out['.'] = {};
+    const keys = new Map<string, PathElement>();
+    for (const [k, v] of this.members) keys.set(k, v);
+    for (const [k, c] of this.children) if (!c.set.isEmpty()) keys.set(k, c.pe);
+    const sorted = [...keys].sort((a, b) => comparePathElements(a[1], b[1]));
+    for (const [k] of sorted) {
+      const c = this.children.get(k);
+      const value = c && !c.set.isEmpty() ? c.set.emit(this.members.has(k)) : {};
+      Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+
+  /** Parses a FieldsV1 JSON object (or its JSON text). Throws an Error when it is malformed. */
+  static fromFieldsV1(fields: unknown): FieldSet {
+    const v = typeof fields === 'string' ? JSON.parse(fields) : fields;
+    if (v === undefined || v === null) return new FieldSet();
+    if (!isPlainObject(v)) throw new Error('FieldsV1 must be a JSON object');
+    const s = new FieldSet();
+    s.read(v);
+    return s;
+  }
+
+  private read(obj: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === '.') continue;
+      if (!isPlainObject(v)) throw new Error(`FieldsV1: value of ${JSON.stringify(k)} must be an object`);
+      const p = parsePathElement(k);
+      const key = serializePathElement(p);
+      const keys = Object.keys(v);
+      if (keys.length === 0 || '.' in v) this.members.set(key, p);
+      if (keys.some((x) => x !== '.')) {
+        const sub = this.childOrCreate(p);
+        sub.read(v);
+        if (sub.isEmpty()) this.children.delete(key);
+      }
+    }
+  }
+}
