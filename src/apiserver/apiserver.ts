@@ -18,7 +18,9 @@ import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { MemoryStorage } from '../storage/memory/memory-storage.js';
 import { WatchCache, prefixOf } from './watch-cache.js';
 import { ResourceStore, type WriteContext } from '../registry/store.js';
-import { GenericStrategy, type Strategy } from '../registry/strategy.js';
+import { GenericStrategy, ignoredPathsFor, type Strategy } from '../registry/strategy.js';
+import { recordUpdate, setManagedFields, defaultManagerName } from '../apimachinery/managedfields/apply.js';
+import { gvString } from '../api/resources.js';
 import { PodStrategy } from '../registry/core/pods/strategy.js';
 import { NamespaceStrategy } from '../registry/core/namespaces/strategy.js';
 import { ServiceStrategy, firstServiceIP } from '../registry/core/services/strategy.js';
@@ -112,6 +114,14 @@ export class APIServer {
           const obj = JSON.parse(kv.value);
           return { labels: obj.metadata?.labels, fields: selectableFields(byPrefix.get(prefixOf(kv.key)) ?? info, obj) };
         } catch { return { fields: {} }; }
+      };
+      const apiVersion = gvString(info.group, info.version);
+      store.fieldManager = (old, obj, ctx, subresource) => {
+        const entries = recordUpdate(old, obj, {
+          manager: ctx.fieldManager ?? defaultManagerName(ctx.userAgent), apiVersion, subresource,
+          schemaName: info.schemaName, schemas: this.schemas, ignoredPaths: ignoredPathsFor(info, subresource),
+        });
+        setManagedFields(obj, entries);
       };
       this.stores.set(`${info.group}/${info.version}/${info.plural}`, store);
       if (!conversion) byPrefix.set(store.prefix, info);

@@ -25,6 +25,10 @@ export interface WriteContext {
   user: UserInfo;
   dryRun: boolean;
   fieldManager?: string;
+  /** The request's User-Agent (default field manager name). */
+  userAgent?: string;
+  /** Set when server-side apply already computed metadata.managedFields for this write. */
+  managedFieldsDone?: boolean;
   /** Warnings to return in `Warning` headers. */
   warnings: string[];
 }
@@ -248,6 +252,17 @@ export class ResourceStore {
     return this.indexer(kv);
   }
 
+  /**
+   * Set by the API server: records the request's field manager in metadata.managedFields
+   * (an Update entry) for a create (old undefined) or an update.
+   */
+  fieldManager?: (old: any | undefined, obj: any, ctx: WriteContext, subresource?: string) => void;
+
+  private trackManagedFields(old: any | undefined, obj: any, ctx: WriteContext, subresource?: string): void {
+    if (ctx.managedFieldsDone || !this.fieldManager || subresource?.startsWith('__')) return;
+    this.fieldManager(old, obj, ctx, subresource);
+  }
+
   /** Set by the API server: labels/fields of a stored object (same as the cache's indexer). */
   indexer: (kv: KeyValue) => { labels?: Record<string, string>; fields: Record<string, string> } = () => ({ fields: {} });
 
@@ -305,6 +320,7 @@ export class ResourceStore {
     await this.admission.admit({ operation: 'CREATE', info: this.info, namespace, name: meta.name, obj, user: ctx.user, dryRun: ctx.dryRun, phase: 'mutate' });
     this.throwInvalid(obj, this.strategy.validate(obj));
     await this.admission.admit({ operation: 'CREATE', info: this.info, namespace, name: meta.name, obj, user: ctx.user, dryRun: ctx.dryRun, phase: 'validate' });
+    this.trackManagedFields(undefined, obj, ctx);
 
     const key = this.key(namespace, meta.name);
     if (ctx.dryRun) {
@@ -392,6 +408,7 @@ export class ResourceStore {
     const errs = subresource === 'status' ? this.strategy.validateStatusUpdate(obj, current) : this.strategy.validateUpdate(obj, current);
     this.throwInvalid(obj, errs);
     await this.admission.admit({ operation: 'UPDATE', info: this.info, namespace: current.metadata.namespace, name, obj, old: current, subresource, user: ctx.user, dryRun: ctx.dryRun, phase: 'validate' });
+    this.trackManagedFields(current, obj, ctx, subresource);
 
     // The last finalizer gone from an object being deleted: the update is the deletion.
     if (meta.deletionTimestamp && !(meta.finalizers?.length) && !meta.deletionGracePeriodSeconds && !this.namespaceHoldsFinalizers(obj)) {

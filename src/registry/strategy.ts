@@ -131,3 +131,13 @@ export interface Allocating {
   release(old: any, obj?: any): Promise<void>;
 }
 export const isAllocating = (s: unknown): s is Allocating => typeof (s as Allocating).allocate === 'function';
+
+/**
+ * Paths the field manager does not track for an endpoint (upstream's "reset fields"): the main
+ * resource of a kind with a status subresource ignores status; the status subresource ignores
+ * spec and metadata.
+ */
+export function ignoredPathsFor(info: ResourceInfo, subresource?: string): string[][] {
+  if (subresource === 'status') return [['spec'], ['metadata']];
+  return hasStatusSubresource(info) ? [['status']] : [];
+}

@@ -29,8 +29,10 @@ describe('client-node informer', () => {
     informer.on('add', record('add'));
     informer.on('update', record('update'));
     informer.on('delete', record('delete'));
-    informer.on('error', () => { setTimeout(() => { void informer.start(); }, 200); });
+    let stopped = false;
+    informer.on('error', () => { if (!stopped) setTimeout(() => { if (!stopped) void informer.start(); }, 200); });
     await informer.start();
+    try {
 
     const cm = (name: string, n: number) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: String(n) } });
     const put = async (n: number) => {
@@ -53,7 +55,10 @@ describe('client-node informer', () => {
     assert.equal((await raw(cluster, 'POST', '/api/v1/namespaces/default/configmaps', cm('other', 1))).status, 201);
     assert.equal((await raw(cluster, 'DELETE', '/api/v1/namespaces/default/configmaps/other')).status, 200);
     await waitFor('informer to see n=15 and other gone', () => informer.get('tracked', 'default')?.data?.n === '15' && !informer.get('other', 'default') && seen.some((s) => s.type === 'delete' && s.name === 'other'));
-    await informer.stop();
+    } finally {
+      stopped = true;
+      await informer.stop();
+    }
 
     const tracked = seen.filter((s) => s.name === 'tracked');
     const ns = tracked.map((s) => Number(s.n));

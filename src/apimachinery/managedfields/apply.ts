@@ -52,6 +52,7 @@ export const ANCIENT_CHANGES_MANAGER = 'ancient-changes';
 export const DEFAULT_MAX_UPDATE_MANAGERS = 10;
 export const FIELD_MANAGER_MAX_LENGTH = 128;
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+const SERVER_METADATA = ['creationTimestamp', 'uid', 'resourceVersion', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
 
 /** Never tracked (upstream's stripMeta set). */
 const STRIPPED = FieldSet.of(
@@ -379,6 +380,12 @@ export function applyConfiguration(live: any | undefined, config: any, opts: App
   } else if (config.apiVersion !== opts.apiVersion) {
     throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof config.apiVersion === 'string' ? config.apiVersion : ''}, expected: ${opts.apiVersion}`);
   }
+  const applied = config;
+  // A null for a field the server owns (`creationTimestamp: null` as kubectl sends) does not unset it.
+  if (isObj(config.metadata) && SERVER_METADATA.some((k) => config.metadata[k] === null)) {
+    config = { ...config, metadata: { ...config.metadata } };
+    for (const k of SERVER_METADATA) if (config.metadata[k] === null) delete config.metadata[k];
+  }
   const time = rfc3339(opts.now ?? new Date());
   const core: Core = {
     ctx: { schemas: opts.schemas, goStructs: isBuiltinSchema(opts.schemaName) },
@@ -445,7 +452,7 @@ export function applyConfiguration(live: any | undefined, config: any, opts: App
   }
 
   const obj = result.obj;
-  if (opts.manager === 'kubectl') syncLastApplied(obj, config);
+  if (opts.manager === 'kubectl') syncLastApplied(obj, applied);
   const managedFields = encodeManaged(result.managed);
   setManagedFields(obj, managedFields);
   return { obj, managedFields, changed: result.changed };
@@ -500,7 +507,7 @@ export interface UpdateOptions {
 function isReset(mf: unknown): boolean {
   if (!Array.isArray(mf)) return false;
   if (mf.length === 0) return true;
-  return mf.length === 1 && isObj(mf[0]) && Object.values(mf[0]).every((v) => v === undefined || v === null || v === '' || (isObj(v) && Object.keys(v).length === 0));
+  return mf.length === 1 && isObj(mf[0]) && Object.values(mf[0]).every((v) => v === undefined || v === null || v === '');
 }
 
 /**

@@ -49,8 +49,10 @@ export function compareStrings(a: string, b: string): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+const HTML_CHARS = /[<>&\u2028\u2029]/;
 function goJSONString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const j = JSON.stringify(s);
+  return HTML_CHARS.test(j) ? j.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
 }
 
 /** JSON as Go's encoding/json writes it: object keys sorted, HTML characters escaped. */
@@ -186,8 +188,16 @@ export function comparePathElements(a: PathElement, b: PathElement): number {
   }
 }
 
+const serialized = new WeakMap<PathElement, string>();
+
 /** The FieldsV1 key of a path element: `f:name`, `k:{"name":"c"}`, `v:"x"`, `i:0`. */
 export function serializePathElement(p: PathElement): string {
+  let s = serialized.get(p);
+  if (s === undefined) serialized.set(p, (s = serialize(p)));
+  return s;
+}
+
+function serialize(p: PathElement): string {
   switch (p.kind) {
     case 'field': return `f:${p.name}`;
     case 'key': return `k:{${p.fields.map(([n, v]) => `${goJSONString(n)}:${goJSON(v)}`).join(',')}}`;
@@ -395,7 +405,7 @@ export class FieldSet {
     for (const [k] of sorted) {
       const c = this.children.get(k);
       const value = c && !c.set.isEmpty() ? c.set.emit(this.members.has(k)) : {};
-      Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+      out[k] = value; // keys start with "f:", "k:", "v:" or "i:": never __proto__
     }
     return out;
   }

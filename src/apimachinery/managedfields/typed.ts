@@ -153,24 +153,44 @@ type Node =
 
 const DEDUCED_OBJECT: Node = { kind: 'object', struct: false, fieldType: () => undefined, declared: () => false, required: () => false };
 
+const LEAF: Node = { kind: 'leaf' };
+const granularNodes = new WeakMap<Resolved, Node>();
+
+/** The node of a granular (non-atomic) struct, map or list type. */
+function granular(r: Resolved): Node {
+  let n = granularNodes.get(r);
+  if (n) return n;
+  switch (r.kind) {
+    case 'struct':
+      n = {
+        kind: 'object', struct: true, fieldType: (f) => (Object.hasOwn(r.fields, f) ? r.fields[f] : r.rest),
+        declared: (f) => Object.hasOwn(r.fields, f), required: (f) => r.required.has(f),
+      };
+      break;
+    case 'map':
+      n = { kind: 'object', struct: false, fieldType: () => r.elem, declared: () => false, required: () => false };
+      break;
+    case 'list':
+      n = { kind: 'list', rel: r.rel === 'atomic' ? 'set' : r.rel, keys: r.keys, keyDefaults: r.keyDefaults, elem: r.elem };
+      break;
+    default:
+      n = LEAF;
+  }
+  granularNodes.set(r, n);
+  return n;
+}
+
 /** How a value is walked: as a leaf, a granular object, or a granular (associative) list. */
 function nodeOf(ctx: TypeContext, t: TypeRef, v: unknown): Node {
   const r = resolveType(ctx, t);
   switch (r.kind) {
-    case 'scalar': return { kind: 'leaf' };
-    case 'deduced': return isPlainObject(v) ? DEDUCED_OBJECT : { kind: 'leaf' };
+    case 'scalar': return LEAF;
+    case 'deduced': return isPlainObject(v) ? DEDUCED_OBJECT : LEAF;
     case 'struct':
-      if (r.atomic || (v !== undefined && v !== null && !isPlainObject(v))) return { kind: 'leaf' };
-      return {
-        kind: 'object', struct: true, fieldType: (n) => (Object.hasOwn(r.fields, n) ? r.fields[n] : r.rest),
-        declared: (n) => Object.hasOwn(r.fields, n), required: (n) => r.required.has(n),
-      };
     case 'map':
-      if (r.atomic || (v !== undefined && v !== null && !isPlainObject(v))) return { kind: 'leaf' };
-      return { kind: 'object', struct: false, fieldType: () => r.elem, declared: () => false, required: () => false };
+      return r.atomic || (v !== undefined && v !== null && !isPlainObject(v)) ? LEAF : granular(r);
     case 'list':
-      if (r.rel === 'atomic' || (v !== undefined && v !== null && !Array.isArray(v))) return { kind: 'leaf' };
-      return { kind: 'list', rel: r.rel, keys: r.keys, keyDefaults: r.keyDefaults, elem: r.elem };
+      return r.rel === 'atomic' || (v !== undefined && v !== null && !Array.isArray(v)) ? LEAF : granular(r);
   }
 }
 
@@ -400,7 +420,8 @@ export function excludeFromComparison(c: Comparison, ignored: FieldSet | undefin
 // Merge
 
 function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));

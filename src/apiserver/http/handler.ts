@@ -26,6 +26,7 @@ import { ExpiredError, type CacheEvent } from '../watch-cache.js';
 import type { WatchCache } from '../watch-cache.js';
 import type { ResourceStore, WriteContext, DeleteOptions, ListOptions } from '../../registry/store.js';
 import { parseRV } from '../../registry/store.js';
+import { ignoredPathsFor } from '../../registry/strategy.js';
 import type { Discovery, Doc } from '../discovery.js';
 import { negotiate, AGGREGATED_V2, AGGREGATED_V2BETA1, type ResponseFormat } from './negotiation.js';
 import { readBody, decodeObjectBody, mediaType, parseJSON, parseYAML } from './body.js';
@@ -35,6 +36,7 @@ import { forbiddenMessage } from '../auth/authz.js';
 import type { UserInfo } from '../admission/admission.js';
 import { logger } from '../../util/log.js';
 import { review, type ReviewDeps } from '../../registry/reviews/reviews.js';
+import { applyConfiguration, validateFieldManager } from '../../apimachinery/managedfields/apply.js';
 
 const log = logger('apiserver');
 
@@ -272,7 +274,14 @@ export class APIHandler {
     const d = await this.deps.authz.authorize(attrs);
     if (d.decision !== 'allow') throw forbidden(forbiddenMessage(attrs));
 
-    const ctx: WriteContext = { user, dryRun: this.dryRun(q), fieldManager: q.get('fieldManager') ?? undefined, warnings: [] };
+    const ctx: WriteContext = {
+      user, dryRun: this.dryRun(q), fieldManager: q.get('fieldManager') ?? undefined, warnings: [],
+      userAgent: req.headers['user-agent'] as string | undefined,
+    };
+    if (ctx.fieldManager !== undefined && ['create', 'update', 'patch'].includes(verb)) {
+      const errs = validateFieldManager(ctx.fieldManager, false);
+      if (errs.length) throw invalid('PatchOptions', 'meta.k8s.io', '', errs);
+    }
     const accept = req.headers['accept'] as string | undefined;
 
     if (r.virtual) {
@@ -495,23 +504,34 @@ export class APIHandler {
     }
     const schemas = this.deps.schemas();
     const schema = schemas[r.info.schemaName];
+    const isApply = ct === 'application/apply-patch+yaml';
+    const applyOpts = () => ({
+      manager: ctx.fieldManager!, apiVersion: gvString(r.info.group, r.info.version), kind: r.info.kind, force: force === 'true',
+      schemaName: r.info.schemaName, schemas, subresource: r.subresource, ignoredPaths: ignoredPathsFor(r.info, r.subresource),
+    });
     const result = await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
       if (!current) {
-        if (ct === 'application/apply-patch+yaml' && !r.subresource) {
-          // Server-side apply on an absent object creates it (managed fields arrive with issue 3).
-          const obj = structuredClone(patch);
+        if (isApply && !r.subresource) {
+          // Server-side apply creates an absent object.
+          const applied = applyConfiguration(undefined, structuredClone(patch), applyOpts());
+          const obj = applied.obj;
           this.checkFields(obj, r.info, q, ctx);
           obj.metadata ??= {};
+          obj.metadata.name ??= r.name;
           if (r.namespace) obj.metadata.namespace ??= r.namespace;
-          return { obj: await this.createViaApply(r, obj, ctx), preconditionRV: undefined, subresource: '__created__' };
+          return { obj: await this.createViaApply(r, obj, { ...ctx, managedFieldsDone: true }), preconditionRV: undefined, subresource: '__created__' };
         }
         throw notFound({ group: r.info.group, resource: r.info.plural }, r.name!);
       }
       let patched: any;
-      if (ct === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
+      if (isApply) {
+        this.checkFields(structuredClone(patch), r.info, q, ctx);
+        patched = applyConfiguration(current, patch, applyOpts()).obj;
+        ctx.managedFieldsDone = true;
+      } else if (ct === 'application/json-patch+json') patched = applyJsonPatch(current, patch);
       else if (ct === 'application/merge-patch+json') patched = applyMergePatch(current, patch);
       else patched = applyStrategicMergePatch(current, patch, schema, schemas);
-      this.checkFields(patched, r.info, q, ctx);
+      if (!isApply) this.checkFields(patched, r.info, q, ctx);
       const rv = patched?.metadata?.resourceVersion;
       const preconditionRV = rv && rv !== current.metadata.resourceVersion ? rv : undefined;
       if (patched?.metadata?.uid && patched.metadata.uid !== current.metadata.uid) {
