@@ -11,6 +11,27 @@
  * evaluator is not used: it has no receiver-style functions (`self.name.startsWith('x')`), divides
  * integers as floats and does not absorb errors in logical operators.
  *
+ * CEL coverage. Supported: literals (int, uint `1u`, double, string with escapes, bool, null, hex,
+ * lists, maps), all operators (int/uint overflow and division/modulus by zero are errors, no
+ * implicit int↔double arithmetic, numeric comparison across types), `?:`, `in`, commutative
+ * error handling of `&&`/`||`, has(), the all/exists/exists_one/map/filter macros on lists and
+ * maps, size(), int/uint/double/string/bool/dyn/type conversions and type names, matches (RE2
+ * translated to JS), contains/startsWith/endsWith, Kubernetes' strings library (charAt, indexOf,
+ * lastIndexOf, lowerAscii, upperAscii, replace, split, substring, trim, join, reverse), lists
+ * library (isSorted, sum, min, max, indexOf, lastIndexOf), regex library (find, findAll),
+ * quantity library (quantity, isQuantity, isGreaterThan, isLessThan, compareTo, add, sub,
+ * isInteger, asInteger, asApproximateFloat, sign), sets (sets.contains/equivalent/intersects),
+ * timestamp()/duration() with comparisons, arithmetic and getters (UTC or ±HH:MM offsets), date-time
+ * and duration formatted strings typed as timestamp/duration, escaped property names
+ * (`__dash__`, `__dot__`, …), optionalOldSelf (`oldSelf.hasValue()/value()/orValue()`,
+ * optional.of/none).
+ * Not supported (cel-js grammar or not implemented): the optional syntax `a.?b` / `[?k]`, raw,
+ * triple-quoted and bytes literals and the bytes type, exponent doubles (`1e3`), the ip/cidr, url,
+ * format, semver and authz libraries, math.* and base64.*, IANA time zone names, the cost
+ * estimator and runtime cost budget, and full cel-go type checking (this checker catches
+ * undeclared references, undefined fields of typed objects, field selection on scalars and
+ * non-bool/non-string results; the rest fails at evaluation as "no such overload").
+ *
  * Written from the documented behaviour (kubernetes.io "Extend the Kubernetes API with
  * CustomResourceDefinitions", "Validation rules", the CEL language definition); no code copied.
  */
@@ -23,7 +44,6 @@ import {
 } from '../apimachinery/validation.js';
 import { compareQuantities, parseQuantityExact, quantityToNumber, formatQuantity, isIntegerQuantity, quantityIntValue, type Quantity } from '../apimachinery/quantity.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 // =============================================================================================
 // paths
@@ -134,8 +154,10 @@ export class CelTimestamp { constructor(readonly ns: bigint) {} }
 export class CelDuration { constructor(readonly ns: bigint) {} }
 export class CelTypeValue { constructor(readonly name: string) {} }
 export class CelQuantity { constructor(readonly q: Quantity) {} }
+/** optional(T): `oldSelf` of rules with optionalOldSelf (hasValue(), value(), orValue()). */
+export class CelOptional { constructor(readonly v?: CelValue) {} }
 export type CelMap = Map<string | bigint | boolean, CelValue>;
-export type CelValue = null | boolean | bigint | number | string | CelUint | CelTimestamp | CelDuration | CelTypeValue | CelQuantity | CelValue[] | CelMap;
+export type CelValue = null | boolean | bigint | number | string | CelUint | CelTimestamp | CelDuration | CelTypeValue | CelQuantity | CelOptional | CelValue[] | CelMap;
 
 /** A CEL runtime error (cel-go's types.Err): "no such key: x", "division by zero", … */
 export class CelError extends Error {}
@@ -170,6 +192,7 @@ export function celTypeName(v: CelValue): string {
   if (v instanceof CelTimestamp) return 'google.protobuf.Timestamp';
   if (v instanceof CelDuration) return 'google.protobuf.Duration';
   if (v instanceof CelQuantity) return 'kubernetes.Quantity';
+  if (v instanceof CelOptional) return 'optional_type';
   return 'type';
 }
 
@@ -207,16 +230,13 @@ export function celEquals(a: CelValue, b: CelValue): boolean {
   if (a instanceof CelDuration) return b instanceof CelDuration && a.ns === b.ns;
   if (a instanceof CelTypeValue) return b instanceof CelTypeValue && a.name === b.name;
   if (a instanceof CelQuantity) return b instanceof CelQuantity && compareQuantities(a.q, b.q) === 0;
+  if (a instanceof CelOptional) return b instanceof CelOptional && (a.v === undefined ? b.v === undefined : b.v !== undefined && celEquals(a.v, b.v));
   return false;
 }
 
 /** Map lookup where numeric keys of different CEL types are equal. */
 function mapGet(m: CelMap, k: CelValue): CelValue | undefined {
-  if (typeof k === 'string' || typeof k === 'boolean' || typeof k === 'bigint') {
-    if (m.has(k)) return m.get(k);
-    if (typeof k === 'bigint') return undefined;
-    return undefined;
-  }
+  if (typeof k === 'string' || typeof k === 'boolean' || typeof k === 'bigint') return m.has(k) ? m.get(k) : undefined;
   if (k instanceof CelUint) return m.get(k.v);
   if (typeof k === 'number' && Number.isInteger(k)) return m.get(BigInt(k));
   return undefined;
@@ -357,7 +377,6 @@ function celToString(v: CelValue): string {
 
 interface Token { image: string; startOffset: number; tokenType: { name: string } }
 interface Node { name: string; children: Record<string, (Node | Token)[]> }
-const isToken = (x: Node | Token): x is Token => (x as Token).tokenType !== undefined;
 
 const KW_PREFIX = '__kid_';
 /** Pseudo-identifier the preprocessing puts before global calls (`size(x)` → `__kfn.size(x)`) so they take postfix selections. */
@@ -682,7 +701,7 @@ const MEMBER_FUNCTIONS: Record<string, (target: CelValue, ...args: CelValue[]) =
     const f = asStr(from);
     const r = asStr(to);
     let limit = n === undefined ? -1n : asInt(n);
-    if (limit < 0n) return f === '' ? [...s].join(r).replace(/^/, r) + r : s.split(f).join(r);
+    if (limit < 0n) return f === '' ? (s === '' ? r : r + [...s].join(r) + r) : s.split(f).join(r);
     let out = '';
     let rest = s;
     while (limit > 0n) {
@@ -793,7 +812,20 @@ const MEMBER_FUNCTIONS: Record<string, (target: CelValue, ...args: CelValue[]) =
     const q = quantityOf(t);
     return q.mantissa === 0n ? 0n : BigInt(q.sign);
   },
+  // optionals
+  hasValue: (t) => optionalOf(t).v !== undefined,
+  value: (t) => {
+    const o = optionalOf(t);
+    if (o.v === undefined) throw new CelError('optional.none() dereference');
+    return o.v;
+  },
+  orValue: (t, d) => optionalOf(t).v ?? d,
 };
+
+function optionalOf(v: CelValue): CelOptional {
+  if (v instanceof CelOptional) return v;
+  throw noOverload();
+}
 
 function tsOf(v: CelValue): CelTimestamp {
   if (v instanceof CelTimestamp) return v;
@@ -840,6 +872,8 @@ const GLOBAL_FUNCTIONS: Record<string, Fn> = {
   matches: (s, re) => regexOf(re).test(asStr(s)),
   quantity: (v) => parseCelQuantity(v),
   isQuantity: (v) => parseQuantityExact(asStr(v)) !== undefined,
+  'optional.of': (v) => new CelOptional(v),
+  'optional.none': () => new CelOptional(),
   'sets.contains': (a, b) => asList(b).every((x) => asList(a).some((y) => celEquals(x, y))),
   'sets.equivalent': (a, b) => asList(b).every((x) => asList(a).some((y) => celEquals(x, y))) && asList(a).every((x) => asList(b).some((y) => celEquals(x, y))),
   'sets.intersects': (a, b) => asList(a).some((x) => asList(b).some((y) => celEquals(x, y))),
@@ -1189,7 +1223,7 @@ function evalComprehension(macro: string, target: CelValue, args: Node[], scope:
 // CEL type checking against the schema
 
 /** Static types: enough to catch what cel-go's checker catches most often. */
-type SType =
+export type SType =
   | { t: 'dyn' | 'bool' | 'int' | 'uint' | 'double' | 'string' | 'null' | 'timestamp' | 'duration' | 'type' | 'quantity' }
   | { t: 'list'; e: SType }
   | { t: 'map'; v: SType }
@@ -1251,12 +1285,13 @@ const MEMBER_RESULT: Record<string, SType> = {
   getDayOfYear: prim('int'), getHours: prim('int'), getMinutes: prim('int'), getSeconds: prim('int'), getMilliseconds: prim('int'),
   isGreaterThan: prim('bool'), isLessThan: prim('bool'), compareTo: prim('int'), add: prim('quantity'), sub: prim('quantity'),
   isInteger: prim('bool'), asInteger: prim('int'), asApproximateFloat: prim('double'), sign: prim('int'),
+  hasValue: prim('bool'), value: DYN, orValue: DYN,
 };
 const GLOBAL_RESULT: Record<string, SType> = {
   size: prim('int'), int: prim('int'), uint: prim('uint'), double: prim('double'), string: prim('string'), bool: prim('bool'),
   dyn: DYN, type: prim('type'), duration: prim('duration'), timestamp: prim('timestamp'), matches: prim('bool'),
   quantity: prim('quantity'), isQuantity: prim('bool'), 'sets.contains': prim('bool'), 'sets.equivalent': prim('bool'),
-  'sets.intersects': prim('bool'), has: prim('bool'),
+  'sets.intersects': prim('bool'), has: prim('bool'), 'optional.of': DYN, 'optional.none': DYN,
 };
 
 interface Issue { offset: number; msg: string }
@@ -1490,6 +1525,21 @@ function formatIssues(source: string, issues: Issue[]): string {
   }).join('\n');
 }
 
+/** A chevrotain parse error as cel-go words syntax errors (`mismatched input '<EOF>' expecting …`). */
+function syntaxIssue(source: string, raw: string): Issue {
+  let m = /Redundant input, expecting EOF but found: (.*)$/s.exec(raw);
+  if (m) {
+    const at = source.lastIndexOf(m[1].trim());
+    return { offset: at >= 0 ? at : 0, msg: `Syntax error: extraneous input '${m[1].trim()}' expecting <EOF>` };
+  }
+  m = /Expecting token of type --> (\w+) <-- but found --> '(.*)' <--/s.exec(raw);
+  const found = m ? m[2] : /but found: '(.*)'\s*$/s.exec(raw)?.[1];
+  const expecting = m ? ` expecting ${m[1] === 'Identifier' ? 'IDENTIFIER' : m[1]}` : '';
+  if (found === undefined || found === '') return { offset: source.length, msg: `Syntax error: mismatched input '<EOF>'${expecting}` };
+  const at = source.indexOf(found);
+  return { offset: at >= 0 ? at : 0, msg: `Syntax error: mismatched input '${found}'${expecting}` };
+}
+
 /**
  * Parses (cel-js) and checks a CEL expression with `self` (and `oldSelf`) typed by the schema
  * node. Errors are worded as cel-go's issues (`ERROR: <input>:1:6: undefined field 'foo'` …).
@@ -1498,10 +1548,7 @@ export function compileCEL(expression: string, vars: Record<string, SType> = {})
   const pre = preprocess(expression);
   if (pre.error) return { error: formatIssues(expression, [{ offset: pre.error.offset, msg: pre.error.msg }]) };
   const parsed = celParse(pre.src);
-  if (!parsed.isSuccess) {
-    const msg = parsed.errors[0]?.split('\n')[0] ?? 'syntax error';
-    return { error: `ERROR: <input>:1:1: Syntax error: ${msg}` };
-  }
+  if (!parsed.isSuccess) return { error: formatIssues(expression, [syntaxIssue(expression, parsed.errors[0] ?? '')]) };
   const cst = parsed.cst as unknown as Node;
   const checker = new Checker(pre.orig);
   const t = checker.check(cst, new Map(Object.entries(vars)));
@@ -1553,7 +1600,7 @@ export interface CompiledRule {
 /** Compiles one x-kubernetes-validations rule of a schema node as the CRD validation does. */
 export function compileValidationRule(rule: ValidationRule, nodeSchema: any, isResourceRoot = false): CompiledRule {
   const selfType = schemaCelType(nodeSchema, isResourceRoot);
-  const vars = { self: selfType, oldSelf: selfType };
+  const vars = { self: selfType, oldSelf: rule?.optionalOldSelf === true ? DYN : selfType };
   const out: CompiledRule = { rule, usesOldSelf: false };
   if (!String(rule?.rule ?? '').trim()) return out;
   const r = compileCEL(String(rule.rule), vars);
@@ -1705,6 +1752,8 @@ const OBJECT_META_FIELDS = new Set([
   'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
 ]);
 
+/** Errors that stop CEL rules from running (wrong types, missing required fields, enum, maxLength/maxItems/maxProperties). */
+const BLOCKING_TYPES = new Set<FieldError['type']>(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
 const BLOCKING_MESSAGE = 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 
 /**
@@ -1848,10 +1897,10 @@ export class StructuralSchema {
   private run(obj: any, old: any, path: string, update: boolean): FieldError[] {
     const errs = this.validateSchema(obj, path);
     errs.push(...validateListTypes(this.schema, obj, path));
-    errs.push(...validateEmbedded(this.schema, obj, path, false));
+    errs.push(...validateEmbeddedResources(this.schema, obj, path, false));
     if (this.hasRules) {
-      if (errs.some((e) => e.type === 'FieldValueTypeInvalid')) {
-        errs.push(fieldError.invalid('<nil>', 'null', BLOCKING_MESSAGE));
+      if (errs.some((e) => BLOCKING_TYPES.has(e.type))) {
+        errs.push(fieldError.invalid('<nil>', null, BLOCKING_MESSAGE));
       } else {
         this.evalRules(this.schema, obj, update ? old : undefined, path, errs);
       }
@@ -1901,11 +1950,14 @@ export class StructuralSchema {
         continue;
       }
       if (!cr.program) continue;
-      if (cr.usesOldSelf && (old === undefined || old === null)) continue;
+      const optionalOld = cr.usesOldSelf && rule.optionalOldSelf === true;
+      const hasOld = old !== undefined && old !== null;
+      if (cr.usesOldSelf && !hasOld && !optionalOld) continue;
       self ??= toCel(isRoot ? restrictRootMeta(obj) : obj, selfSchema);
-      if (cr.usesOldSelf) oldSelf ??= toCel(isRoot ? restrictRootMeta(old) : old, selfSchema);
+      if (cr.usesOldSelf && hasOld) oldSelf ??= toCel(isRoot ? restrictRootMeta(old) : old, selfSchema);
       const vars: Record<string, CelValue> = { self };
-      if (oldSelf !== undefined) vars.oldSelf = oldSelf;
+      if (optionalOld) vars.oldSelf = new CelOptional(hasOld ? oldSelf : undefined);
+      else if (oldSelf !== undefined) vars.oldSelf = oldSelf;
       let result: CelValue;
       try {
         result = cr.program.evaluate(vars);
@@ -2013,7 +2065,7 @@ function pointerToPath(root: any, pointer: string): string {
 
 function pruneValue(x: any, s: any, path: string, removed: string[], isRoot = false): void {
   if (isObj(s) && s['x-kubernetes-preserve-unknown-fields']) {
-    skipPrune(x, s, path, removed);
+    skipPrune(x, s, path, removed, isRoot);
     return;
   }
   if (Array.isArray(x)) {
@@ -2053,7 +2105,7 @@ function pruneEmbeddedMeta(meta: any, path: string, removed: string[]): void {
   }
 }
 
-function skipPrune(x: any, s: any, path: string, removed: string[]): void {
+function skipPrune(x: any, s: any, path: string, removed: string[], isRoot = false): void {
   if (!isObj(s)) return;
   if (Array.isArray(x)) {
     x.forEach((v, i) => skipPrune(v, s.items, indexPath(path, i), removed));
@@ -2063,7 +2115,7 @@ function skipPrune(x: any, s: any, path: string, removed: string[]): void {
   for (const k of Object.keys(x)) {
     const v = x[k];
     if (s['x-kubernetes-embedded-resource'] && keepMeta(k, v)) {
-      if (k === 'metadata') pruneEmbeddedMeta(v, childPath(path, k), removed);
+      if (k === 'metadata' && !isRoot) pruneEmbeddedMeta(v, childPath(path, k), removed);
       continue;
     }
     const prop = isObj(s.properties) ? s.properties[k] : undefined;
@@ -2171,7 +2223,11 @@ export function parseGroupVersionError(gv: string): string | undefined {
   return undefined;
 }
 
-function validateEmbedded(s: any, x: any, path: string, isResourceRoot: boolean): FieldError[] {
+/**
+ * objectmeta.Validate: apiVersion and kind required (and well formed) and metadata valid in every
+ * x-kubernetes-embedded-resource object (and in x itself when isResourceRoot).
+ */
+export function validateEmbeddedResources(s: any, x: any, path: string, isResourceRoot: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const walk = (s: any, x: any, path: string, embedded: boolean) => {
     if (!isObj(s)) return;

@@ -27,6 +27,8 @@ import { ServiceStrategy, firstServiceIP } from '../registry/core/services/strat
 import { DeploymentStrategy } from '../registry/apps/deployments/strategy.js';
 import { JobStrategy } from '../registry/batch/jobs/strategy.js';
 import { eventsV1Conversion } from '../registry/events/conversion.js';
+import { CRDStrategy } from '../registry/apiextensions/crd-strategy.js';
+import { CRDManager } from './crd-manager.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
@@ -72,8 +74,15 @@ export class APIServer {
   storage!: Storage;
   cache!: WatchCache;
   pki!: Pki;
+  /** Built-in stores, keyed group/version/plural. */
   stores = new Map<string, ResourceStore>();
+  /** Built-in and custom resource stores (what the HTTP layer routes to). */
+  allStores = new Map<string, ResourceStore>();
+  crds?: CRDManager;
   server?: http2.Http2SecureServer;
+  private byPrefix = new Map<string, ResourceInfo>();
+  private builtinSchemas: SchemaMap = {};
+  private onResourcesChanged: () => void = () => {};
   url = '';
   kubeconfigPath = '';
   private resources: ResourceInfo[] = [...BUILTIN_RESOURCES];
@@ -94,13 +103,14 @@ export class APIServer {
     this.storage = this.opts.storage === 'memory'
       ? new MemoryStorage()
       : SqliteStorage.open(join(dataDir, 'state.db'), { compactIntervalMs: this.opts.compactIntervalMs, retainRevisions: this.opts.retainRevisions });
-    this.schemas = builtinSchemas();
+    this.builtinSchemas = builtinSchemas();
+    this.schemas = this.builtinSchemas;
 
-    const byPrefix = new Map<string, ResourceInfo>();
+    const byPrefix = this.byPrefix;
     const admission = new AdmissionChain();
     this.cache = new WatchCache(this.storage, (prefix, obj) => {
       const info = byPrefix.get(prefix);
-      if (!info) return { fields: {} };
+      if (!info) return { labels: obj?.metadata?.labels, fields: { 'metadata.name': obj?.metadata?.name ?? '', 'metadata.namespace': obj?.metadata?.namespace ?? '' } };
       return { labels: obj?.metadata?.labels, fields: selectableFields(info, obj) };
     }, { historySize: this.opts.watchHistorySize });
 
@@ -109,23 +119,10 @@ export class APIServer {
       const strategy = this.strategyFor(info);
       const conversion = info.group === 'events.k8s.io' ? eventsV1Conversion : undefined;
       const store = new ResourceStore(info, strategy, this.storage, this.cache, admission, conversion);
-      store.indexer = (kv: KeyValue) => {
-        try {
-          const obj = JSON.parse(kv.value);
-          return { labels: obj.metadata?.labels, fields: selectableFields(byPrefix.get(prefixOf(kv.key)) ?? info, obj) };
-        } catch { return { fields: {} }; }
-      };
-      const apiVersion = gvString(info.group, info.version);
-      store.fieldManager = (old, obj, ctx, subresource) => {
-        const entries = recordUpdate(old, obj, {
-          manager: ctx.fieldManager ?? defaultManagerName(ctx.userAgent), apiVersion, subresource,
-          schemaName: info.schemaName, schemas: this.schemas, ignoredPaths: ignoredPathsFor(info, subresource),
-        });
-        setManagedFields(obj, entries);
-      };
+      this.prepareStore(store);
       this.stores.set(`${info.group}/${info.version}/${info.plural}`, store);
-      if (!conversion) byPrefix.set(store.prefix, info);
     }
+    this.allStores = new Map(this.stores);
     const nsStore = this.stores.get('/v1/namespaces')!;
     admission.add(new NamespaceLifecycle(async (name) => {
       const e = this.cache.get(nsStore.key(undefined, name));
@@ -134,21 +131,34 @@ export class APIServer {
 
     await this.cache.start();
     await this.bootstrap();
+    this.crds = new CRDManager({
+      storage: this.storage, cache: this.cache, admission, crdStore: this.stores.get('apiextensions.k8s.io/v1/customresourcedefinitions')!,
+      prepareStore: (s) => this.prepareStore(s),
+      publish: (infos, stores, schemas) => {
+        this.resources = [...BUILTIN_RESOURCES, ...infos];
+        this.allStores = new Map([...this.stores, ...stores]);
+        this.schemas = Object.keys(schemas).length ? { ...this.builtinSchemas, ...schemas } : this.builtinSchemas;
+        this.onResourcesChanged();
+      },
+    });
+    await this.crds.start();
 
     const authn = new AuthenticatorChain([new ClientCertAuthenticator(), (() => {
       const t = new StaticTokenAuthenticator();
       t.add(this.pki.adminToken, { username: 'kubernetes-admin', groups: ['system:masters'] });
       return t;
     })()]);
-    const discovery = new Discovery(() => this.resources.filter((r) => this.stores.has(`${r.group}/${r.version}/${r.plural}`) || r.verbs.includes('create')));
-    const openapi = new OpenAPIV3(() => this.resources, () => this.schemas);
+    const discovery = new Discovery(() => this.resources.filter((r) => this.allStores.has(`${r.group}/${r.version}/${r.plural}`) || r.verbs.includes('create')));
+    const openapi = new OpenAPIV3(() => this.resources.filter((r) => !(r.verbs.length === 1 && r.verbs[0] === 'create')), () => this.schemas);
+    this.onResourcesChanged = () => { discovery.invalidate(); openapi.invalidate(); };
     const authz = new AuthorizerChain([new AllowAuthenticated()]);
     const virtual = new Map(this.resources.filter((r) => r.verbs.length === 1 && r.verbs[0] === 'create').map((r) => [`${r.group}/${r.version}/${r.plural}`, r] as const));
     const handler = new APIHandler({
-      stores: () => this.stores, discovery, openapi, authn, authz, virtual,
+      stores: () => this.allStores, discovery, openapi, authn, authz, virtual,
       reviews: { authz, authn, rules: { rulesFor: (user) => allowAllRules(user) } },
       cache: this.cache, schemas: () => this.schemas, serverAddress: '', version: KUBERNETES_VERSION,
       ready: () => this.ready, watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
+      afterCRDWrite: async () => { await this.cache.sync(); await this.crds?.settled(); },
     });
 
     this.server = http2.createSecureServer({
@@ -175,6 +185,26 @@ export class APIServer {
     signal?.addEventListener('abort', () => { void this.stop(); }, { once: true });
   }
 
+  /** Wiring every store gets: labels/fields for selectors, managed fields for writes. */
+  private prepareStore(store: ResourceStore): void {
+    const info = store.info;
+    if (!this.byPrefix.has(store.prefix) && !(info.group === 'events.k8s.io')) this.byPrefix.set(store.prefix, info);
+    store.indexer = (kv: KeyValue) => {
+      try {
+        const obj = JSON.parse(kv.value);
+        return { labels: obj.metadata?.labels, fields: selectableFields(this.byPrefix.get(prefixOf(kv.key)) ?? info, obj) };
+      } catch { return { fields: {} }; }
+    };
+    const apiVersion = gvString(info.group, info.version);
+    store.fieldManager = (old, obj, ctx, subresource) => {
+      const entries = recordUpdate(old, obj, {
+        manager: ctx.fieldManager ?? defaultManagerName(ctx.userAgent), apiVersion, subresource,
+        schemaName: info.schemaName, schemas: this.schemas, ignoredPaths: ignoredPathsFor(info, subresource),
+      });
+      setManagedFields(obj, entries);
+    };
+  }
+
   private strategyFor(info: ResourceInfo): Strategy {
     const k = `${info.group}/${info.kind}`;
     switch (k) {
@@ -185,6 +215,7 @@ export class APIServer {
       });
       case 'apps/Deployment': return new DeploymentStrategy(info);
       case 'batch/Job': return new JobStrategy(info);
+      case 'apiextensions.k8s.io/CustomResourceDefinition': return new CRDStrategy(info);
       default: {
         const s = new GenericStrategy(info);
         // Leases and events are written by clients that PUT to create.
@@ -218,6 +249,7 @@ export class APIServer {
     const srv = this.server;
     this.server = undefined;
     if (srv) await new Promise<void>((resolve) => { srv.close(() => resolve()); setTimeout(resolve, 1000).unref(); });
+    this.crds?.close();
     this.cache?.stop();
     await this.storage?.close();
   }

@@ -20,6 +20,8 @@ import type { LabelSelector } from '../apimachinery/labels.js';
 import type { FieldSelector } from '../apimachinery/fields.js';
 import { deepEqual, nowRFC3339 } from '../util/objects.js';
 import type { Admission, UserInfo } from '../apiserver/admission/admission.js';
+import type { PrinterColumn } from '../apiserver/tables/table.js';
+import type { ScaleReplicasPaths } from '../apiextensions/crd-resource.js';
 
 export interface WriteContext {
   user: UserInfo;
@@ -101,6 +103,10 @@ export function encodeForStorage(obj: any): string {
 export class ResourceStore {
   readonly prefix: string;
   readonly gr: { group: string; resource: string };
+  /** Custom resources: no Go decoder (type errors are schema errors, 422), printer columns, scale paths. */
+  custom = false;
+  printerColumns?: PrinterColumn[];
+  scalePaths?: ScaleReplicasPaths;
 
   constructor(
     readonly info: ResourceInfo,

@@ -21,7 +21,7 @@ import { applyJsonPatch } from '../../apimachinery/patch/json-patch.js';
 import { applyMergePatch } from '../../apimachinery/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../../apimachinery/patch/strategic-merge-patch.js';
 import { checkObject, pruneUnknown, fieldErrors, firstTypeError, decodeErrorMessage } from '../../api/field-check.js';
-import { toTable } from '../tables/table.js';
+import { toTable, toTableWithColumns, type TableOptions } from '../tables/table.js';
 import { ExpiredError, type CacheEvent } from '../watch-cache.js';
 import type { WatchCache } from '../watch-cache.js';
 import type { ResourceStore, WriteContext, DeleteOptions, ListOptions } from '../../registry/store.js';
@@ -64,6 +64,8 @@ export interface HandlerDeps {
   /** Create-only resources answered without storage (reviews, bindings), keyed group/version/plural. */
   virtual: Map<string, ResourceInfo>;
   reviews: ReviewDeps;
+  /** Resolves once a CRD write is being served (its stores exist), so clients can use it at once. */
+  afterCRDWrite?: () => Promise<void>;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -93,6 +95,19 @@ interface Route {
 }
 
 const boolParam = (v: string | null) => v === 'true' || v === '1';
+
+/** Reads a simple `.a.b.c` JSON path (the form scale subresource paths take). */
+function getPath(obj: any, path: string): any {
+  let cur = obj;
+  for (const f of path.replace(/^\./, '').split('.')) { if (cur === null || typeof cur !== 'object') return undefined; cur = cur[f]; }
+  return cur;
+}
+function setPath(obj: any, path: string, value: unknown): void {
+  const fs = path.replace(/^\./, '').split('.');
+  let cur = obj;
+  for (const f of fs.slice(0, -1)) { if (cur[f] === null || typeof cur[f] !== 'object') cur[f] = {}; cur = cur[f]; }
+  cur[fs[fs.length - 1]] = value;
+}
 
 export class APIHandler {
   constructor(private deps: HandlerDeps) {}
@@ -295,6 +310,20 @@ export class APIHandler {
       return this.sendObject(res, 201, out, negotiate(accept, {}), r.info, q, ctx);
     }
 
+    if (r.info.group === 'apiextensions.k8s.io' && r.info.kind === 'CustomResourceDefinition' && !ctx.dryRun && ['create', 'update', 'patch', 'delete'].includes(verb)) {
+      res.once('finish', () => {});
+      const settle = this.deps.afterCRDWrite;
+      if (settle) {
+        const orig = (res as ServerResponse).end.bind(res as ServerResponse);
+        let pending: any[] | undefined;
+        (res as any).end = (...args: any[]) => {
+          if (pending) return res;
+          pending = args;
+          settle().finally(() => orig(...(pending as [any])));
+          return res;
+        };
+      }
+    }
     if (r.subresource === 'scale') return this.scale(req, res, r, method, ctx);
     if (r.subresource === 'binding' && method === 'POST') {
       return this.binding(res, r, ctx, decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined));
@@ -372,7 +401,8 @@ export class APIHandler {
     const schemaName = info.schemaName;
     if (!schemas[schemaName]) return;
     const result = checkObject(obj, schemaName, schemas, { raw: mode === 'Ignore' ? undefined : raw });
-    const typeError = firstTypeError(result);
+    // Custom resources have no Go decoder: a wrong type is a schema error (422) found by validation.
+    const typeError = this.storeOf(info)?.custom ? undefined : firstTypeError(result);
     if (typeError) throw badRequest(decodeErrorMessage(info.kind, info.version, typeError.message));
     const problems = fieldErrors(result);
     if (!problems.length) return;
@@ -455,7 +485,7 @@ export class APIHandler {
     }
     const objs = out.items.map((e) => r.store.decode(e.json, e.rev));
     if (fmt.kind === 'table') {
-      const t = toTable(r.info, objs, { listMeta: meta as any, includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
+      const t = this.table(r.info, objs, { listMeta: meta as any, includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
       (t as any).apiVersion = `meta.k8s.io/${fmt.version}`;
       return writeJSON(res, 200, JSON.stringify(t));
     }
@@ -469,10 +499,20 @@ export class APIHandler {
     throw badRequest('unsupported response format');
   }
 
+  private storeOf(info: ResourceInfo): ResourceStore | undefined {
+    return this.deps.stores().get(`${info.group}/${info.version}/${info.plural}`);
+  }
+
+  /** Server-side printing: a CRD's additionalPrinterColumns, or the kind's own columns. */
+  private table(info: ResourceInfo, objs: any[], opts: TableOptions) {
+    const cols = this.storeOf(info)?.printerColumns;
+    return cols ? toTableWithColumns(cols, objs, opts) : toTable(info, objs, opts);
+  }
+
   private sendObject(res: Res, code: number, obj: any, fmt: ResponseFormat, info: ResourceInfo, q: URLSearchParams, ctx?: WriteContext): void {
     const headers = this.warningHeaders(ctx);
     if (fmt.kind === 'table') {
-      const t = toTable(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
+      const t = this.table(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata' });
       (t as any).apiVersion = `meta.k8s.io/${fmt.version}`;
       return writeJSON(res, code, JSON.stringify(t), headers);
     }
@@ -555,6 +595,16 @@ export class APIHandler {
   // ---- scale and binding ---------------------------------------------------------------------
 
   private toScale(obj: any, info: ResourceInfo): any {
+    const paths = this.storeOf(info)?.scalePaths;
+    if (paths) {
+      const selector = paths.labelSelectorPath ? getPath(obj, paths.labelSelectorPath) : undefined;
+      return {
+        kind: 'Scale', apiVersion: 'autoscaling/v1',
+        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+        spec: { replicas: getPath(obj, paths.specReplicasPath) ?? 0 },
+        status: { replicas: getPath(obj, paths.statusReplicasPath) ?? 0, ...(typeof selector === 'string' ? { selector } : {}) },
+      };
+    }
     const sel = obj.spec?.selector;
     const selector = info.group === '' && info.kind === 'ReplicationController'
       ? Object.entries(sel ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
@@ -600,7 +650,9 @@ export class APIHandler {
       const rv = next?.metadata?.resourceVersion;
       const preconditionRV = method === 'PUT' ? rv || undefined : rv && rv !== current.metadata.resourceVersion ? rv : undefined;
       const obj = structuredClone(current);
-      obj.spec = { ...(obj.spec ?? {}), replicas };
+      const paths = r.store.scalePaths;
+      if (paths) setPath(obj, paths.specReplicasPath, replicas);
+      else obj.spec = { ...(obj.spec ?? {}), replicas };
       return { obj, preconditionRV };
     });
     writeJSON(res, 200, JSON.stringify(fmt.kind === 'json' ? this.toScale(result.obj, r.info) : this.toScale(result.obj, r.info)), this.warningHeaders(ctx));
@@ -671,7 +723,7 @@ export class APIHandler {
       if (fmt.kind === 'json' || fmt.kind === 'yaml') return store.encodeServed({ json, rev });
       const obj = store.decode(json, rev);
       if (fmt.kind === 'partial') return JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${fmt.version}`, metadata: obj.metadata });
-      const t: any = toTable(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata', noHeaders: !firstTable });
+      const t: any = this.table(info, [obj], { includeObject: (q.get('includeObject') as any) ?? 'Metadata', noHeaders: !firstTable });
       t.apiVersion = `meta.k8s.io/${fmt.version}`;
       firstTable = false;
       return JSON.stringify(t);
