@@ -94,7 +94,8 @@ interface Route {
   legacyWatch: boolean;
 }
 
-const boolParam = (v: string | null) => v === 'true' || v === '1';
+/** Query booleans as Kubernetes converts them: present and not "false"/"0" (any case) is true. */
+const boolParam = (v: string | null) => v !== null && !['false', '0'].includes(v.toLowerCase());
 
 /** Reads a simple `.a.b.c` JSON path (the form scale subresource paths take). */
 function getPath(obj: any, path: string): any {
@@ -423,8 +424,7 @@ export class APIHandler {
     const buf = await readBody(req);
     let opts: any = {};
     if (buf.length) {
-      const mt = mediaType(req.headers['content-type'] as string | undefined);
-      opts = mt === 'application/yaml' ? parseYAML(buf) : parseJSON(buf, 'DeleteOptions');
+      opts = decodeObjectBody(buf, req.headers['content-type'] as string | undefined);
       if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw badRequest('DeleteOptions must be an object');
     }
     const grace = q.get('gracePeriodSeconds');
@@ -435,7 +435,7 @@ export class APIHandler {
     const pp = q.get('propagationPolicy');
     if (pp !== null) opts.propagationPolicy = pp;
     const od = q.get('orphanDependents');
-    if (od !== null) opts.orphanDependents = od === 'true';
+    if (od !== null) opts.orphanDependents = boolParam(od);
     if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || !Number.isInteger(opts.gracePeriodSeconds))) {
       throw badRequest('gracePeriodSeconds must be an integer');
     }
@@ -546,7 +546,7 @@ export class APIHandler {
     const schema = schemas[r.info.schemaName];
     const isApply = ct === 'application/apply-patch+yaml';
     const applyOpts = () => ({
-      manager: ctx.fieldManager!, apiVersion: gvString(r.info.group, r.info.version), kind: r.info.kind, force: force === 'true',
+      manager: ctx.fieldManager!, apiVersion: gvString(r.info.group, r.info.version), kind: r.info.kind, force: boolParam(force),
       schemaName: r.info.schemaName, schemas, subresource: r.subresource, ignoredPaths: ignoredPathsFor(r.info, r.subresource),
     });
     const result = await r.store.guaranteedUpdate(r.namespace, r.name!, ctx, async (current) => {
