@@ -9,6 +9,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { APIServer } from '../apiserver/apiserver.js';
 import { mergeIntoKubeconfig } from './kubeconfig.js';
+import { startControllerManager } from '../controllers/run.js';
 
 const program = new Command();
 program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
@@ -28,6 +29,15 @@ function onSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
+program.command('controller-manager')
+  .description('run the controllers against an API server (leader-elected)')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .action(async (o) => {
+    const ac = new AbortController();
+    onSignals(async () => { ac.abort(); });
+    startControllerManager(o.kubeconfig, ac.signal);
+  });
+
 program.command('server')
   .description('run the API server on an embedded SQLite store')
   .option('--data-dir <dir>', 'state, PKI and kubeconfig directory', defaultDataDir())
@@ -40,6 +50,7 @@ program.command('server')
   .option('--watch-timeout-seconds <min-max>', 'server-side watch timeout range when the client sets none', '1800-3600')
   .option('--compact-interval-ms <ms>', 'storage compaction interval', '300000')
   .option('--retain-revisions <n>', 'revisions kept by compaction', '10000')
+  .option('--no-controllers', 'do not run the controller manager in this process')
   .action(async (o) => {
     const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
     const server = new APIServer({
@@ -47,8 +58,11 @@ program.command('server')
       watchHistorySize: Number(o.watchHistorySize), watchTimeoutSeconds: [wmin, wmax ?? wmin],
       compactIntervalMs: Number(o.compactIntervalMs), retainRevisions: Number(o.retainRevisions),
     });
-    onSignals(() => server.stop());
+    const controllers = new AbortController();
+    onSignals(async () => { controllers.abort(); await server.stop(); });
     await server.start();
+    // The controller manager is an ordinary API client, in this process for convenience.
+    if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal);
     if (o.readyFile) {
       const { writeFileSync, renameSync } = await import('node:fs');
       writeFileSync(`${o.readyFile}.tmp`, JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigPath }));
@@ -65,8 +79,11 @@ program.command('up')
     const say = (m: string) => process.stdout.write(`keelson: ${m}\n`);
     say(`starting the API server (data in ${o.dataDir})…`);
     const server = new APIServer({ dataDir: o.dataDir, port: Number(o.port) });
-    onSignals(async () => { say('stopping…'); await server.stop(); });
+    const controllers = new AbortController();
+    onSignals(async () => { say('stopping…'); controllers.abort(); await server.stop(); });
     await server.start();
+    say('starting the controller manager (namespaces, garbage collector)…');
+    startControllerManager(server.kubeconfigPath, controllers.signal);
     mergeIntoKubeconfig(o.kubeconfig, readFileSync(server.kubeconfigPath, 'utf8'));
     say(`API server ready at ${server.url}`);
     say(`kubeconfig: context "keelson" in ${o.kubeconfig} (also ${server.kubeconfigPath})`);
