@@ -56,6 +56,8 @@ export interface APIServerOptions {
   hosts?: string[];
   /** Also serve plain HTTP on this port (debugging; no authentication is skipped). */
   watchHistorySize?: number;
+  /** Keep cached objects deflated (default true): much less memory per object, slower large LISTs. */
+  watchCacheCompression?: boolean;
   /** Server-side watch timeout range (seconds) when the client gives none. */
   watchTimeoutSeconds?: [number, number];
   compactIntervalMs?: number;
@@ -112,7 +114,7 @@ export class APIServer {
       const info = byPrefix.get(prefix);
       if (!info) return { labels: obj?.metadata?.labels, fields: { 'metadata.name': obj?.metadata?.name ?? '', 'metadata.namespace': obj?.metadata?.namespace ?? '' } };
       return { labels: obj?.metadata?.labels, fields: selectableFields(info, obj) };
-    }, { historySize: this.opts.watchHistorySize });
+    }, { historySize: this.opts.watchHistorySize, compress: this.opts.watchCacheCompression });
 
     for (const info of this.resources) {
       if (info.verbs.length === 1 && info.verbs[0] === 'create') continue; // virtual kinds (bindings) are not stored

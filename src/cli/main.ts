@@ -51,12 +51,14 @@ program.command('server')
   .option('--compact-interval-ms <ms>', 'storage compaction interval', '300000')
   .option('--retain-revisions <n>', 'revisions kept by compaction', '10000')
   .option('--no-controllers', 'do not run the controller manager in this process')
+  .option('--no-watch-cache-compression', 'keep cached objects as plain JSON (more memory, faster large LISTs)')
   .action(async (o) => {
     const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
     const server = new APIServer({
       dataDir: o.dataDir, port: Number(o.port), bindAddress: o.bindAddress, storage: o.storage, serviceCIDR: o.serviceClusterIpRange,
       watchHistorySize: Number(o.watchHistorySize), watchTimeoutSeconds: [wmin, wmax ?? wmin],
       compactIntervalMs: Number(o.compactIntervalMs), retainRevisions: Number(o.retainRevisions),
+      watchCacheCompression: o.watchCacheCompression,
     });
     const controllers = new AbortController();
     onSignals(async () => { controllers.abort(); await server.stop(); });

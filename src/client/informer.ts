@@ -36,6 +36,8 @@ import { logger } from '../util/log.js';
 const log = logger('informer');
 
 export interface InformerOptions {
+  /** Keep only metadata (PartialObjectMetadata): for controllers such as the garbage collector. */
+  metadataOnly?: boolean;
   /** Watch one namespace only (default: all namespaces). */
   namespace?: string;
   labelSelector?: string;
@@ -293,6 +295,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /** Metadata-only informers also drop managedFields (as kube-controller-manager's informers do). */
+  private trim(obj: T): T {
+    if (this.opts.metadataOnly && (obj as any)?.metadata?.managedFields) delete (obj as any).metadata.managedFields;
+    return obj;
+  }
+
   private handleEvent(ev: WatchEvent<T>): void {
     const obj = ev.object;
     switch (ev.type) {
@@ -343,9 +351,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       if (needList) {
         try {
-          const list = await this.client.list<T>(this.res, namespace, { labelSelector, fieldSelector, resourceVersion: listRV, signal });
+          const list = await this.client.list<T>(this.res, namespace, { labelSelector, fieldSelector, resourceVersion: listRV, signal, metadataOnly: this.opts.metadataOnly });
           if (signal.aborted) break;
-          this.replace(list.items ?? [], list.metadata?.resourceVersion ?? '');
+          this.replace((list.items ?? []).map((o) => this.trim(o)), list.metadata?.resourceVersion ?? '');
           needList = false;
           failures = 0;
           log.debug('listed', { ...what, resourceVersion: this.rv, items: this.items.size });
@@ -363,9 +371,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       let events = 0;
       try {
         await this.client.watch<T>(this.res, namespace, {
-          resourceVersion: this.rv, labelSelector, fieldSelector, allowWatchBookmarks: true,
+          resourceVersion: this.rv, labelSelector, fieldSelector, allowWatchBookmarks: true, metadataOnly: this.opts.metadataOnly,
           timeoutSeconds: minT + Math.floor(Math.random() * (maxT - minT + 1)),
         }, (ev) => {
+          if (ev.type !== 'ERROR' && ev.type !== 'BOOKMARK') ev.object = this.trim(ev.object);
           this.handleEvent(ev);
           if (ev.type !== 'ERROR') {
             events++;

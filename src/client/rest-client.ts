@@ -92,7 +92,13 @@ export interface ObjectList<T> {
   items: T[];
 }
 
+/** Accept headers asking for metadata only (PartialObjectMetadata), as client-go's metadata client does. */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
 export interface ListOptions {
+  /** Items carry only metadata (PartialObjectMetadata). */
+  metadataOnly?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
   limit?: number;
@@ -103,6 +109,8 @@ export interface ListOptions {
 }
 
 export interface WatchOptions {
+  /** Event objects carry only metadata (PartialObjectMetadata). */
+  metadataOnly?: boolean;
   resourceVersion?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -374,7 +382,7 @@ export class RestClient {
       labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit,
       continue: opts.continue, resourceVersion: opts.resourceVersion, resourceVersionMatch: opts.resourceVersionMatch,
     });
-    return this.requestJSON<ObjectList<T>>('GET', resourcePath(res, namespace) + q, undefined, undefined, opts);
+    return this.requestJSON<ObjectList<T>>('GET', resourcePath(res, namespace) + q, undefined, opts.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : undefined, opts);
   }
 
   create<T = any>(res: ResourceDescriptor, namespace: string | undefined, obj: T, opts: WriteOptions = {}): Promise<T> {
@@ -426,7 +434,7 @@ export class RestClient {
     let opened: Opened;
     try {
       await this.limiter.acquire(signal);
-      opened = await this.openWithRetry('GET', path, undefined, {}, signal, 0);
+      opened = await this.openWithRetry('GET', path, undefined, opts.metadataOnly ? { accept: METADATA_WATCH_ACCEPT } : {}, signal, 0);
     } catch (err) {
       if (signal?.aborted) return;
       throw err;

@@ -341,7 +341,10 @@ export class ResourceStore {
     }
     try {
       const kv = await this.storage.create(key, encodeForStorage(this.toStored(obj)));
-      return this.decode(kv.value, kv.modRevision);
+      if (this.conversion) return this.decode(kv.value, kv.modRevision);
+      // The stored form is this object without its resourceVersion: no need to parse it back.
+      obj.metadata.resourceVersion = String(kv.modRevision);
+      return obj;
     } catch (err) {
       await undo?.();
       if (err instanceof KeyExistsError) throw alreadyExists(this.gr, meta.name);

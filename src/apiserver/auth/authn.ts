@@ -13,8 +13,23 @@ export interface Authenticator {
 }
 
 export class ClientCertAuthenticator implements Authenticator {
-  authenticate(req: { socket: unknown }): UserInfo | null {
-    const sock = req.socket as TLSSocket | undefined;
+  /** The certificate is fixed for a connection: verify and parse it once per connection. */
+  private byConnection = new WeakMap<object, UserInfo | null>();
+
+  authenticate(req: { socket: unknown; stream?: { session?: object } }): UserInfo | null {
+    const conn = (req.stream?.session ?? req.socket) as object | undefined;
+    if (conn && typeof conn === 'object') {
+      const hit = this.byConnection.get(conn);
+      if (hit !== undefined) return hit;
+      const u = this.fromSocket(req.socket);
+      this.byConnection.set(conn, u);
+      return u;
+    }
+    return this.fromSocket(req.socket);
+  }
+
+  private fromSocket(socket: unknown): UserInfo | null {
+    const sock = socket as TLSSocket | undefined;
     if (!sock || typeof sock.getPeerCertificate !== 'function' || !sock.authorized) return null;
     const cert = sock.getPeerCertificate();
     if (!cert || !cert.subject) return null;

@@ -22,7 +22,10 @@ import { applyMergePatch } from '../../apimachinery/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../../apimachinery/patch/strategic-merge-patch.js';
 import { checkObject, pruneUnknown, fieldErrors, firstTypeError, decodeErrorMessage } from '../../api/field-check.js';
 import { toTable, toTableWithColumns, type TableOptions } from '../tables/table.js';
-import { ExpiredError, type CacheEvent } from '../watch-cache.js';
+import { ExpiredError, withResourceVersion, type CacheEvent } from '../watch-cache.js';
+
+/** Encoded watch lines per cache event, shared by all JSON watchers of that resource. */
+const EVENT_LINES = new WeakMap<CacheEvent, Map<string, string>>();
 import type { WatchCache } from '../watch-cache.js';
 import type { ResourceStore, WriteContext, DeleteOptions, ListOptions } from '../../registry/store.js';
 import { parseRV } from '../../registry/store.js';
@@ -152,6 +155,11 @@ export class APIHandler {
       const route = this.route(path);
       if (!route) throw pathNotFound();
       return this.resourceRequest(req, res, url, method, route, user);
+    }
+    if (path === '/debug/memory' && process.env.KEELSON_DEBUG_MEMORY === '1') {
+      // Benchmarks only: memory after a full collection (node --expose-gc).
+      (globalThis as any).gc?.();
+      return writeJSON(res, 200, JSON.stringify({ ...process.memoryUsage(), objects: this.deps.cache.size() }));
     }
     if (path === '/') {
       const paths = ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version', '/openapi/v3'];
@@ -741,16 +749,29 @@ export class APIHandler {
       send('BOOKMARK', JSON.stringify({ kind: info.kind, apiVersion, metadata: md }));
     };
 
+    // Plain JSON watchers of a resource without conversion all send the same bytes for an event:
+    // encode it once per event, not once per watcher.
+    const shared = (fmt.kind === 'json' || fmt.kind === 'yaml') && !store.conversion;
+    const sendEvent = (ev: CacheEvent, type: string, entry: { json: string }) => {
+      if (!shared) return send(type, encodeObject(entry.json, ev.rev));
+      let memo = EVENT_LINES.get(ev);
+      if (!memo) { memo = new Map(); EVENT_LINES.set(ev, memo); }
+      let line = memo.get(type);
+      if (line === undefined) { line = `{"type":"${type}","object":${withResourceVersion(entry.json, ev.rev)}}\n`; memo.set(type, line); }
+      if (closed) return;
+      (res as ServerResponse).write(line);
+      if ((res as any).writableLength > 32 * 1024 * 1024) close();
+    };
     const onEvent = (ev: CacheEvent) => {
       const now = ev.type === 'DELETED' ? false : matches(ev.entry);
       const before = ev.type === 'ADDED' ? false : ev.type === 'DELETED' ? matches(ev.prev ?? ev.entry) : matches(ev.prev);
       if (ev.type === 'DELETED') {
-        if (before) send('DELETED', encodeObject((ev.prev ?? ev.entry).json, ev.rev));
+        if (before) sendEvent(ev, 'DELETED', ev.prev ?? ev.entry);
         return;
       }
-      if (now && before) send('MODIFIED', encodeObject(ev.entry.json, ev.rev));
-      else if (now && !before) send('ADDED', encodeObject(ev.entry.json, ev.rev));
-      else if (!now && before) send('DELETED', encodeObject(ev.prev!.json, ev.rev));
+      if (now && before) sendEvent(ev, 'MODIFIED', ev.entry);
+      else if (now && !before) sendEvent(ev, 'ADDED', ev.entry);
+      else if (!now && before) sendEvent(ev, 'DELETED', ev.prev!);
     };
 
     try {

@@ -333,7 +333,9 @@ export class GarbageCollector {
     const stop = () => abort.abort();
     signal.addEventListener('abort', stop, { once: true });
     abort.signal.addEventListener('abort', () => signal.removeEventListener('abort', stop), { once: true });
-    const informer = new Informer<any>(this.client, res);
+    // Metadata is all the graph needs (as upstream's metadata informers): full objects would
+    // double the memory of every resource in the cluster.
+    const informer = new Informer<any>(this.client, res, { metadataOnly: true });
     informer.on('add', (obj) => this.onUpsert(res, obj));
     informer.on('update', (_old, obj) => this.onUpsert(res, obj));
     informer.on('delete', (obj) => this.onDelete(res, obj));
