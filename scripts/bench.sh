@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 node dist/bench/storage-bench.js
 node dist/bench/api-bench.js "$@"
+node dist/bench/apply-bench.js

@@ -156,6 +156,8 @@ const SPECS: Spec[] = [
   { gv: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false, verbs: CREATE_ONLY },
   { gv: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, verbs: CREATE_ONLY },
   { gv: 'authentication.k8s.io/v1', kind: 'TokenReview', plural: 'tokenreviews', namespaced: false, verbs: CREATE_ONLY },
+  // apiregistration.k8s.io/v1: aggregated APIs, proxied to their service.
+  { gv: 'apiregistration.k8s.io/v1', kind: 'APIService', plural: 'apiservices', namespaced: false, sub: ['status'] },
   // apiextensions.k8s.io/v1 (stored and served as plain objects until CRD serving lands)
   { gv: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, short: ['crd', 'crds'], cats: ['api-extensions'], sub: ['status'] },
 ];

@@ -29,6 +29,9 @@ import { JobStrategy } from '../registry/batch/jobs/strategy.js';
 import { eventsV1Conversion } from '../registry/events/conversion.js';
 import { CRDStrategy } from '../registry/apiextensions/crd-strategy.js';
 import { CRDManager } from './crd-manager.js';
+import { Aggregator } from './aggregator.js';
+import { apiregistrationSchemas } from '../api/apiregistration-schemas.js';
+import { issueClientCert } from './auth/pki.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
@@ -81,6 +84,10 @@ export class APIServer {
   /** Built-in and custom resource stores (what the HTTP layer routes to). */
   allStores = new Map<string, ResourceStore>();
   crds?: CRDManager;
+  aggregator?: Aggregator;
+  private crdInfos: ResourceInfo[] = [];
+  private remoteInfos: ResourceInfo[] = [];
+  private remoteKeys = new Set<string>();
   server?: http2.Http2SecureServer;
   private byPrefix = new Map<string, ResourceInfo>();
   private builtinSchemas: SchemaMap = {};
@@ -105,7 +112,7 @@ export class APIServer {
     this.storage = this.opts.storage === 'memory'
       ? new MemoryStorage()
       : SqliteStorage.open(join(dataDir, 'state.db'), { compactIntervalMs: this.opts.compactIntervalMs, retainRevisions: this.opts.retainRevisions });
-    this.builtinSchemas = builtinSchemas();
+    this.builtinSchemas = { ...builtinSchemas(), ...apiregistrationSchemas() };
     this.schemas = this.builtinSchemas;
 
     const byPrefix = this.byPrefix;
@@ -137,21 +144,37 @@ export class APIServer {
       storage: this.storage, cache: this.cache, admission, crdStore: this.stores.get('apiextensions.k8s.io/v1/customresourcedefinitions')!,
       prepareStore: (s) => this.prepareStore(s),
       publish: (infos, stores, schemas) => {
-        this.resources = [...BUILTIN_RESOURCES, ...infos];
+        this.crdInfos = infos;
+        this.resources = [...BUILTIN_RESOURCES, ...this.crdInfos, ...this.remoteInfos];
         this.allStores = new Map([...this.stores, ...stores]);
         this.schemas = Object.keys(schemas).length ? { ...this.builtinSchemas, ...schemas } : this.builtinSchemas;
         this.onResourcesChanged();
       },
     });
     await this.crds.start();
+    const proxyCert = await issueClientCert(this.pki, 'front-proxy-client', []);
+    this.aggregator = new Aggregator({
+      cache: this.cache, apiServices: this.stores.get('apiregistration.k8s.io/v1/apiservices')!,
+      services: this.stores.get('/v1/services')!, endpoints: this.stores.get('/v1/endpoints')!, clientCert: proxyCert,
+      publish: (infos) => {
+        this.remoteInfos = infos;
+        this.remoteKeys = new Set(infos.map((r) => `${r.group}/${r.version}/${r.plural}`));
+        this.resources = [...BUILTIN_RESOURCES, ...this.crdInfos, ...this.remoteInfos];
+        this.onResourcesChanged();
+      },
+    });
+    await this.aggregator.start();
 
     const authn = new AuthenticatorChain([new ClientCertAuthenticator(), (() => {
       const t = new StaticTokenAuthenticator();
       t.add(this.pki.adminToken, { username: 'kubernetes-admin', groups: ['system:masters'] });
       return t;
     })()]);
-    const discovery = new Discovery(() => this.resources.filter((r) => this.allStores.has(`${r.group}/${r.version}/${r.plural}`) || r.verbs.includes('create')));
-    const openapi = new OpenAPIV3(() => this.resources.filter((r) => !(r.verbs.length === 1 && r.verbs[0] === 'create')), () => this.schemas);
+    const discovery = new Discovery(() => this.resources.filter((r) => {
+      const k = `${r.group}/${r.version}/${r.plural}`;
+      return this.allStores.has(k) || this.remoteKeys.has(k) || r.verbs.includes('create');
+    }));
+    const openapi = new OpenAPIV3(() => this.resources.filter((r) => !(r.verbs.length === 1 && r.verbs[0] === 'create') && !this.remoteKeys.has(`${r.group}/${r.version}/${r.plural}`)), () => this.schemas);
     this.onResourcesChanged = () => { discovery.invalidate(); openapi.invalidate(); };
     const authz = new AuthorizerChain([new AllowAuthenticated()]);
     const virtual = new Map(this.resources.filter((r) => r.verbs.length === 1 && r.verbs[0] === 'create').map((r) => [`${r.group}/${r.version}/${r.plural}`, r] as const));
@@ -161,6 +184,7 @@ export class APIServer {
       cache: this.cache, schemas: () => this.schemas, serverAddress: '', version: KUBERNETES_VERSION,
       ready: () => this.ready, watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
       afterCRDWrite: async () => { await this.cache.sync(); await this.crds?.settled(); },
+      aggregator: { route: (g, v) => this.aggregator?.route(g, v), proxy: (t, req, res, p, u) => this.aggregator!.proxy(t as any, req, res, p, u) },
     });
 
     this.server = http2.createSecureServer({
@@ -252,6 +276,7 @@ export class APIServer {
     this.server = undefined;
     if (srv) await new Promise<void>((resolve) => { srv.close(() => resolve()); setTimeout(resolve, 1000).unref(); });
     this.crds?.close();
+    this.aggregator?.close();
     this.cache?.stop();
     await this.storage?.close();
   }

@@ -67,6 +67,8 @@ export interface HandlerDeps {
   /** Create-only resources answered without storage (reviews, bindings), keyed group/version/plural. */
   virtual: Map<string, ResourceInfo>;
   reviews: ReviewDeps;
+  /** The aggregation layer: group/versions served by other API servers. */
+  aggregator?: { route(group: string, version: string): unknown | undefined; proxy(target: unknown, req: IncomingMessage, res: Res, pathAndQuery: string, user: UserInfo): void };
   /** Resolves once a CRD write is being served (its stores exist), so clients can use it at once. */
   afterCRDWrite?: () => Promise<void>;
 }
@@ -137,6 +139,12 @@ export class APIHandler {
 
     const user = await this.deps.authn.authenticate(req as any);
     if (!user) throw unauthorized();
+
+    const agg = /^\/apis\/([^/]+)\/([^/]+)(\/|$)/.exec(path);
+    if (agg && this.deps.aggregator) {
+      const target = this.deps.aggregator.route(agg[1], agg[2]);
+      if (target) return this.deps.aggregator.proxy(target, req as IncomingMessage, res, url.pathname + url.search, user);
+    }
 
     if (path === '/api' || path === '/apis' || path === '/api/v1' || /^\/apis\/[^/]+(\/[^/]+)?$/.test(path)) {
       if (method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
