@@ -18,7 +18,8 @@ type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const ensureObj = (o: Obj, k: string): Obj => (isObj(o[k]) ? o[k] : (o[k] = {}));
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
-const unset = (v: unknown) => v === undefined || v === null;
+const unset = (v: unknown): boolean => v === undefined || v === null;
+const isSet = (v: unknown): boolean => !unset(v);
 const setIfUnset = (o: Obj, k: string, v: unknown) => { if (unset(o[k])) o[k] = v; };
 const setIfEmpty = (o: Obj, k: string, v: unknown) => { if (unset(o[k]) || o[k] === '') o[k] = v; };
 const setIfZero = (o: Obj, k: string, v: unknown) => { if (unset(o[k]) || o[k] === 0) o[k] = v; };
@@ -96,7 +97,12 @@ function defaultProbe(p: unknown): void {
   setIfZero(p, 'successThreshold', 1);
   setIfZero(p, 'failureThreshold', 3);
   defaultHTTPGet(p.httpGet);
+  // GRPCAction.service is `+default=""`.
+  if (isObj(p.grpc)) setIfUnset(p.grpc, 'service', '');
 }
+
+/** The pull policy kubelet would use for an image reference: Always for `:latest` (or no tag), else IfNotPresent. */
+const pullPolicyFor = (image: unknown) => (imageTag(String(image ?? '')) === 'latest' ? 'Always' : 'IfNotPresent');
 
 function defaultObjectFieldSelector(fs: unknown): void {
   if (isObj(fs)) setIfEmpty(fs, 'apiVersion', 'v1');
@@ -104,9 +110,7 @@ function defaultObjectFieldSelector(fs: unknown): void {
 
 function defaultContainer(c: unknown): void {
   if (!isObj(c)) return;
-  if (unset(c.imagePullPolicy) || c.imagePullPolicy === '') {
-    c.imagePullPolicy = imageTag(String(c.image ?? '')) === 'latest' ? 'Always' : 'IfNotPresent';
-  }
+  if (unset(c.imagePullPolicy) || c.imagePullPolicy === '') c.imagePullPolicy = pullPolicyFor(c.image);
   setIfEmpty(c, 'terminationMessagePath', '/dev/termination-log');
   setIfEmpty(c, 'terminationMessagePolicy', 'File');
   for (const port of arr(c.ports)) if (isObj(port)) setIfEmpty(port, 'protocol', 'TCP');
@@ -178,6 +182,8 @@ function defaultVolume(v: unknown): void {
   if (isObj(v.ephemeral) && isObj(v.ephemeral.volumeClaimTemplate)) {
     defaultPVCSpec(ensureObj(v.ephemeral.volumeClaimTemplate, 'spec'));
   }
+  // SetDefaults_ImageVolumeSource: the same rule as containers' imagePullPolicy.
+  if (isObj(v.image) && (unset(v.image.pullPolicy) || v.image.pullPolicy === '')) v.image.pullPolicy = pullPolicyFor(v.image.reference);
 }
 
 /** SetDefaults_PodSpec and everything nested in a PodSpec (applies to pods and templates). */
@@ -292,6 +298,7 @@ function defaultService(svc: Obj): void {
   // on a single-stack IPv4 cluster); allocation itself is not done here.
   if (spec.type !== 'ExternalName') {
     if (spec.clusterIP && arr(spec.clusterIPs).length === 0) spec.clusterIPs = [spec.clusterIP];
+    else if (!spec.clusterIP && arr(spec.clusterIPs).length) spec.clusterIP = spec.clusterIPs[0];
     const headlessSelectorless = spec.clusterIP === 'None' && Object.keys(isObj(spec.selector) ? spec.selector : {}).length === 0;
     if (unset(spec.ipFamilyPolicy)) spec.ipFamilyPolicy = headlessSelectorless ? 'RequireDualStack' : 'SingleStack';
     const families: string[] = arr(spec.ipFamilies).slice();
@@ -513,6 +520,14 @@ function defaultWebhooks(cfg: Obj, mutating: boolean): void {
   }
 }
 
+/** SetDefaults_MatchResources (admission policies) and the rules' scope. */
+function defaultMatchResources(m: Obj): void {
+  setIfUnset(m, 'matchPolicy', 'Equivalent');
+  setIfUnset(m, 'namespaceSelector', {});
+  setIfUnset(m, 'objectSelector', {});
+  for (const r of [...arr(m.resourceRules), ...arr(m.excludeResourceRules)]) if (isObj(r)) setIfUnset(r, 'scope', '*');
+}
+
 function defaultEndpoints(ep: Obj): void {
   for (const ss of arr(ep.subsets)) for (const p of arr(ss?.ports)) if (isObj(p)) setIfEmpty(p, 'protocol', 'TCP');
 }
@@ -593,6 +608,19 @@ export function applyDefaults(group: string, version: string, kind: string, obj:
       if (unset(spec.volumeLifecycleModes)) spec.volumeLifecycleModes = ['Persistent'];
       return;
     }
+    case 'storage.k8s.io/CSIStorageCapacity':
+      defaultQuantityField(obj, 'capacity');
+      defaultQuantityField(obj, 'maximumVolumeSize');
+      return;
+    case 'admissionregistration.k8s.io/ValidatingAdmissionPolicy': {
+      const spec = ensureObj(obj, 'spec');
+      setIfUnset(spec, 'failurePolicy', 'Fail');
+      if (isObj(spec.matchConstraints)) defaultMatchResources(spec.matchConstraints);
+      return;
+    }
+    case 'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding':
+      if (isObj(obj.spec) && isObj(obj.spec.matchResources)) defaultMatchResources(obj.spec.matchResources);
+      return;
     case 'admissionregistration.k8s.io/MutatingWebhookConfiguration': return defaultWebhooks(obj, true);
     case 'admissionregistration.k8s.io/ValidatingWebhookConfiguration': return defaultWebhooks(obj, false);
     default:
@@ -620,6 +648,9 @@ export function prepareJobSelector(job: any): void {
   const selector = ensureObj(spec, 'selector');
   const matchLabels = ensureObj(selector, 'matchLabels');
   if (!('batch.kubernetes.io/controller-uid' in matchLabels)) matchLabels['batch.kubernetes.io/controller-uid'] = String(meta.uid ?? '');
+  // Kubernetes defaults the job's labels from the template's again whenever it decodes the stored
+  // job, so a job created without labels shows the generated ones; do it once here.
+  if (isObj(job.metadata) && (!isObj(job.metadata.labels) || Object.keys(job.metadata.labels).length === 0)) job.metadata.labels = { ...labels };
 }
 
 /**
@@ -674,7 +705,7 @@ export function admitPodPriority(pod: any, lookup?: (name: string) => { value: n
 /**
  * What the Service registry does on update before validation (patchAllocatedValues): a PUT
  * that omits already-allocated clusterIP(s), nodePorts or healthCheckNodePort keeps the old
- * ones instead of looking like a change. Mutates `svc`.
+ * ones instead of looking like a change; then dropTypeDependentFields. Mutates `svc`.
  */
 export function prepareServiceForUpdate(svc: any, old: any): void {
   if (!isObj(svc) || !isObj(old)) return;
@@ -698,4 +729,41 @@ export function prepareServiceForUpdate(svc: any, old: any): void {
   if (spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' && !spec.healthCheckNodePort && oldSpec.healthCheckNodePort) {
     spec.healthCheckNodePort = oldSpec.healthCheckNodePort;
   }
+  dropServiceTypeDependentFields(svc, old);
+}
+
+/**
+ * dropTypeDependentFields (Service registry, on update): when the type changes so that a field
+ * no longer applies, and the user did not also change that field, the field is cleared — so that
+ * e.g. `kubectl apply` of NodePort → ClusterIP does not trip over the old nodePorts. Mutates `svc`.
+ */
+export function dropServiceTypeDependentFields(svc: any, old: any): void {
+  if (!isObj(svc) || !isObj(old)) return;
+  const spec = ensureObj(svc, 'spec');
+  const o: Obj = isObj(old.spec) ? old.spec : {};
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const needsClusterIP = (s: Obj) => s.type !== 'ExternalName';
+  const needsNodePort = (s: Obj) => s.type === 'NodePort' || s.type === 'LoadBalancer';
+  const needsHC = (s: Obj) => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
+  const accessible = (s: Obj) => s.type === 'LoadBalancer' || s.type === 'NodePort' || (s.type === 'ClusterIP' && arr(s.externalIPs).length > 0);
+  if (needsClusterIP(o) && !needsClusterIP(spec)) {
+    const ips = (s: Obj) => (arr(s.clusterIPs).length ? arr(s.clusterIPs) : s.clusterIP ? [s.clusterIP] : []);
+    if (same(ips(o), ips(spec)) && (spec.clusterIP ?? '') === (o.clusterIP ?? '')) { delete spec.clusterIP; delete spec.clusterIPs; }
+    if (same(o.ipFamilies, spec.ipFamilies)) delete spec.ipFamilies;
+    if (same(o.ipFamilyPolicy, spec.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePort(o) && !needsNodePort(spec)) {
+    const nps = (s: Obj) => arr(s.ports).map((p: any) => p?.nodePort ?? 0);
+    const oldPorts = nps(o);
+    const newPorts = nps(spec);
+    // sameNodePorts: every nodePort the user still has was allocated before.
+    if (newPorts.every((np: number) => np === 0 || oldPorts.includes(np))) for (const p of arr(spec.ports)) if (isObj(p)) delete p.nodePort;
+  }
+  if (needsHC(o) && !needsHC(spec) && (o.healthCheckNodePort ?? 0) === (spec.healthCheckNodePort ?? 0)) delete spec.healthCheckNodePort;
+  if (o.type === 'LoadBalancer' && spec.type !== 'LoadBalancer' && isSet(spec.allocateLoadBalancerNodePorts) && isSet(o.allocateLoadBalancerNodePorts) && spec.allocateLoadBalancerNodePorts === o.allocateLoadBalancerNodePorts) {
+    delete spec.allocateLoadBalancerNodePorts;
+  }
+  if (o.type === 'LoadBalancer' && spec.type !== 'LoadBalancer' && same(o.loadBalancerClass, spec.loadBalancerClass)) delete spec.loadBalancerClass;
+  if (accessible(o) && !accessible(spec) && (o.externalTrafficPolicy ?? '') === (spec.externalTrafficPolicy ?? '')) delete spec.externalTrafficPolicy;
+  if (spec.type !== 'LoadBalancer' && isObj(svc.status)) svc.status.loadBalancer = {};
 }

@@ -197,3 +197,27 @@ test('checking a large object is fast', () => {
   for (let i = 0; i < 20; i++) checkObject(pod({ containers }), POD, S);
   assert.ok((performance.now() - t0) / 20 < 50, 'under 50 ms per check');
 });
+
+test('checks against each schema map separately (prepared schemas are per map)', () => {
+  const widget = (size: SchemaMap[string]): SchemaMap => ({
+    ...S,
+    'com.example.v1.Widget': { type: 'object', properties: { spec: { type: 'object', properties: { size } } } },
+  });
+  const a = widget({ type: 'integer' });
+  const b = widget({ type: 'string' });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(checkObject({ spec: { size: 1 } }, 'com.example.v1.Widget', a).typeErrors, []);
+    assert.deepEqual(checkObject({ spec: { size: 1 } }, 'com.example.v1.Widget', b).typeErrors.map((e) => e.message),
+      ['json: cannot unmarshal number into Go struct field Widget.spec.size of type string']);
+  }
+});
+
+test('paths of nested lists, map values and empty keys', () => {
+  const r = checkObject({ metadata: { annotations: { '': 1 } }, spec: { containers: [{ name: 'c', ports: [{}, { containerPort: 'x', '': 1 }] }] } }, POD, S);
+  assert.deepEqual(r.unknownFields, ['spec.containers[0].ports[1].']);
+  assert.deepEqual(r.typeErrors.map((e) => e.path), ['metadata.annotations.', 'spec.containers[0].ports[1].containerPort']);
+  assert.deepEqual(findDuplicateFields('{"":{"":1,"":[{"a\\"b":1,"a\\"b":2}]},"x":[[{"y":1e5,"y":-0.5E-3}]]}'), ['', '[0].a"b', 'x[0][0].y']);
+  assert.deepEqual(findDuplicateFields('{"a":"\\u00e9","a":"x","b":"tab\there"}'), []);
+  for (const bad of ['{"a":1.}', '{"a":-}', '{"a":truex}', '{"a":"x', '{"a" 1}', '[1,]', '{"a":1e}']) assert.deepEqual(findDuplicateFields(`${bad.slice(0, -1)},"a":1}`), [], bad);
+  assert.deepEqual(findDuplicateFields('{"a":01,"a":1E+2}'), ['a']);
+});

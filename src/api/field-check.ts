@@ -86,6 +86,10 @@ interface Walk {
   prune: boolean;
   unknown: string[];
   typeErrors: FieldTypeError[];
+  /** The path of the value being checked: keys and list indices (valid up to the current depth). */
+  segs: Array<string | number>;
+  /** The JSON field names of the path (struct fields only; valid up to the current count). */
+  fields: string[];
 }
 
 function refName(s: OpenAPISchema | undefined): string | undefined {
@@ -189,14 +193,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkInteger(w: Walk, v: unknown, loc: Loc, format: string | undefined, fatal = false): void {
+function checkInteger(w: Walk, v: unknown, depth: number, nf: number, struct: string, format: string | undefined, fatal = false): void {
   if (typeof v !== 'number') {
+    const loc = locAt(w, depth, nf, struct);
     addTypeError(w, loc, typeMessage(jsonKind(v), loc, format === 'int64' ? 'int64' : 'int32'), fatal);
     return;
   }
-  const bits = format === 'int64' ? 63 : 31;
-  const max = 2 ** bits;
+  const max = format === 'int64' ? 2 ** 63 : 2 ** 31;
   if (!Number.isInteger(v) || v >= max || v < -max) {
+    const loc = locAt(w, depth, nf, struct);
     addTypeError(w, loc, typeMessage(`number ${numberText(v)}`, loc, format === 'int64' ? 'int64' : 'int32'), fatal);
   }
 }
@@ -245,57 +250,198 @@ function base64ErrorIndex(s: string): number {
   return body;
 }
 
-function walk(w: Walk, value: unknown, schema: OpenAPISchema | undefined, loc: Loc): void {
+// ---------------------------------------------------------------------------------------------
+// The walk
+//
+// A schema position is prepared once per (schemas, schema node) as a Checker: the resolved schema,
+// what kind of check it needs, and (filled in on first use) the checkers of its properties, items
+// and map values. The path of the value being checked is kept on a stack in the Walk and turned
+// into a Loc only when something is reported.
+
+const C_INT_OR_STRING = 0;
+const C_QUANTITY = 1;
+const C_OPAQUE = 2;
+const C_TIME = 3;
+const C_STRING = 4;
+const C_BOOLEAN = 5;
+const C_INTEGER = 6;
+const C_NUMBER = 7;
+const C_ARRAY = 8;
+const C_OBJECT = 9;
+
+class Checker {
+  readonly mode: number;
+  readonly schema: OpenAPISchema;
+  /** Short Go type name of the struct when reached through a reference (`Container`). */
+  readonly structName: string | undefined;
+  readonly props: Record<string, OpenAPISchema> | undefined;
+  readonly addl: OpenAPISchema | boolean | undefined;
+  readonly preserve: boolean;
+  readonly embedded: boolean;
+  private propCheckers: Map<string, Checker | null> | undefined;
+  private addlChecker: Checker | null | undefined;
+  private itemsChecker: Checker | null | undefined;
+
+  constructor(private readonly schemas: SchemaMap, readonly r: Resolved, readonly orig: OpenAPISchema | undefined) {
+    const s = r.schema;
+    this.schema = s;
+    this.structName = r.name ? shortName(r.name) : undefined;
+    this.props = s.properties;
+    this.addl = s.additionalProperties;
+    this.preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
+    this.embedded = s['x-kubernetes-embedded-resource'] === true;
+    if (isIntOrString(r)) this.mode = C_INT_OR_STRING;
+    else if (isQuantity(r)) this.mode = C_QUANTITY;
+    else if (isOpaque(r)) this.mode = C_OPAQUE;
+    else if (s.type === 'string' && s.format === 'date-time' && (r.name === TIME || r.name === MICRO_TIME)) this.mode = C_TIME;
+    else {
+      switch (s.type) {
+        case 'string': this.mode = C_STRING; break;
+        case 'boolean': this.mode = C_BOOLEAN; break;
+        case 'integer': this.mode = C_INTEGER; break;
+        case 'number': this.mode = C_NUMBER; break;
+        case 'array': this.mode = C_ARRAY; break;
+        default: this.mode = C_OBJECT;
+      }
+    }
+  }
+
+  /** The checker of property `key`, whose schema is `prop`. */
+  prop(key: string, prop: OpenAPISchema): Checker | undefined {
+    let m = this.propCheckers;
+    if (m === undefined) m = this.propCheckers = new Map();
+    let c = m.get(key);
+    if (c === undefined) {
+      c = checkerOf(this.schemas, prop) ?? null;
+      m.set(key, c);
+    }
+    return c ?? undefined;
+  }
+
+  addlItem(): Checker | undefined {
+    if (this.addlChecker === undefined) this.addlChecker = checkerOf(this.schemas, this.addl as OpenAPISchema) ?? null;
+    return this.addlChecker ?? undefined;
+  }
+
+  items(): Checker | undefined {
+    if (this.itemsChecker === undefined) this.itemsChecker = checkerOf(this.schemas, this.schema.items) ?? null;
+    return this.itemsChecker ?? undefined;
+  }
+}
+
+const checkers = new WeakMap<SchemaMap, WeakMap<object, Checker | null>>();
+const rootCheckers = new WeakMap<SchemaMap, Map<string, Checker | null>>();
+
+/** The checker of a schema position (undefined: nothing to check, as when the schema does not resolve). */
+function checkerOf(schemas: SchemaMap, s: OpenAPISchema | undefined): Checker | undefined {
+  if (typeof s !== 'object' && typeof s !== 'function') return s ? compile(schemas, s) : undefined;
+  if (s === null) return undefined;
+  let m = checkers.get(schemas);
+  if (m === undefined) checkers.set(schemas, (m = new WeakMap()));
+  let c = m.get(s);
+  if (c === undefined) {
+    c = compile(schemas, s) ?? null;
+    m.set(s, c);
+  }
+  return c ?? undefined;
+}
+
+function compile(schemas: SchemaMap, s: OpenAPISchema | undefined): Checker | undefined {
+  const r = resolve(schemas, s);
+  return r ? new Checker(schemas, r, s) : undefined;
+}
+
+function rootChecker(schemas: SchemaMap, schemaName: string): Checker | undefined {
+  let m = rootCheckers.get(schemas);
+  if (m === undefined) rootCheckers.set(schemas, (m = new Map()));
+  let c = m.get(schemaName);
+  if (c === undefined) {
+    c = compile(schemas, { $ref: REF_PREFIX + schemaName }) ?? null;
+    m.set(schemaName, c);
+  }
+  return c ?? undefined;
+}
+
+/** The strict path of a position from its segments: keys joined by ".", indices as `[i]`. */
+function pathFrom(segs: ReadonlyArray<string | number>, depth: number): string {
+  let p = '';
+  for (let i = 0; i < depth; i++) {
+    const s = segs[i];
+    if (typeof s === 'number') p = `${p}[${s}]`;
+    else p = p ? `${p}.${s}` : s;
+  }
+  return p;
+}
+
+function locAt(w: Walk, depth: number, nf: number, struct: string): Loc {
+  return { path: pathFrom(w.segs, depth), fields: w.fields.slice(0, nf), struct };
+}
+
+/**
+ * Checks `value` at the position `w.segs[0..depth)` (with the JSON field names `w.fields[0..nf)`
+ * and innermost Go struct `struct`) against its checker.
+ */
+function walk(w: Walk, value: unknown, c: Checker | undefined, depth: number, nf: number, struct: string): void {
   if (value === null || value === undefined) return;
-  const r = resolve(w.schemas, schema);
-  if (!r) return;
-  const s = r.schema;
-
-  if (isIntOrString(r)) {
-    if (typeof value !== 'string') checkInteger(w, value, loc, 'int32', true);
-    return;
-  }
-  if (isQuantity(r)) {
-    if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string' || !QUANTITY_RE.test(value.trim())) {
-      addTypeError(w, loc, QUANTITY_MSG, true);
-    }
-    return;
-  }
-  if (isOpaque(r)) return;
-  if (s.type === 'string' && s.format === 'date-time' && (r.name === TIME || r.name === MICRO_TIME)) {
-    if (typeof value !== 'string') addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'string'), true);
-    else if (value !== '') {
-      const err = parseTimeError(value, r.name === MICRO_TIME);
-      if (err) addTypeError(w, loc, err, true);
-    }
-    return;
-  }
-
-  switch (s.type) {
-    case 'string':
-      if (typeof value !== 'string') addTypeError(w, loc, typeMessage(jsonKind(value), loc, s.format === 'byte' ? '[]uint8' : 'string'));
-      else if (s.format === 'byte') {
-        const at = base64ErrorIndex(value);
-        if (at >= 0) addTypeError(w, loc, `illegal base64 data at input byte ${at}`);
+  if (c === undefined) return;
+  switch (c.mode) {
+    case C_INT_OR_STRING:
+      if (typeof value !== 'string') checkInteger(w, value, depth, nf, struct, 'int32', true);
+      return;
+    case C_QUANTITY:
+      if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string' || !QUANTITY_RE.test(value.trim())) {
+        addTypeError(w, locAt(w, depth, nf, struct), QUANTITY_MSG, true);
       }
       return;
-    case 'boolean':
-      if (typeof value !== 'boolean') addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'bool'));
+    case C_OPAQUE:
       return;
-    case 'integer':
-      checkInteger(w, value, loc, s.format);
+    case C_TIME:
+      if (typeof value !== 'string') {
+        const loc = locAt(w, depth, nf, struct);
+        addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'string'), true);
+      } else if (value !== '') {
+        const err = parseTimeError(value, c.r.name === MICRO_TIME);
+        if (err) addTypeError(w, locAt(w, depth, nf, struct), err, true);
+      }
       return;
-    case 'number':
-      if (typeof value !== 'number') addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'float64'));
+    case C_STRING:
+      if (typeof value !== 'string') {
+        const loc = locAt(w, depth, nf, struct);
+        addTypeError(w, loc, typeMessage(jsonKind(value), loc, c.schema.format === 'byte' ? '[]uint8' : 'string'));
+      } else if (c.schema.format === 'byte') {
+        const at = base64ErrorIndex(value);
+        if (at >= 0) addTypeError(w, locAt(w, depth, nf, struct), `illegal base64 data at input byte ${at}`);
+      }
       return;
-    case 'array': {
+    case C_BOOLEAN:
+      if (typeof value !== 'boolean') {
+        const loc = locAt(w, depth, nf, struct);
+        addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'bool'));
+      }
+      return;
+    case C_INTEGER:
+      checkInteger(w, value, depth, nf, struct, c.schema.format);
+      return;
+    case C_NUMBER:
+      if (typeof value !== 'number') {
+        const loc = locAt(w, depth, nf, struct);
+        addTypeError(w, loc, typeMessage(jsonKind(value), loc, 'float64'));
+      }
+      return;
+    case C_ARRAY: {
       if (!Array.isArray(value)) {
-        addTypeError(w, loc, typeMessage(jsonKind(value), loc, goType(w.schemas, s)));
+        const loc = locAt(w, depth, nf, struct);
+        addTypeError(w, loc, typeMessage(jsonKind(value), loc, goType(w.schemas, c.schema)));
         return;
       }
-      const elemLoc = (i: number): Loc => ({ path: `${loc.path}[${i}]`, fields: loc.fields, struct: loc.struct });
       // An array element of the wrong type is reported with the element's Go type.
-      for (let i = 0; i < value.length; i++) walk(w, value[i], s.items, elemLoc(i));
+      const items = c.items();
+      if (items === undefined) return;
+      const segs = w.segs;
+      for (let i = 0; i < value.length; i++) {
+        segs[depth] = i;
+        walk(w, value[i], items, depth + 1, nf, struct);
+      }
       return;
     }
     default:
@@ -304,36 +450,42 @@ function walk(w: Walk, value: unknown, schema: OpenAPISchema | undefined, loc: L
 
   // Objects (type "object" or untyped with properties / additionalProperties).
   if (!isPlainObject(value)) {
-    addTypeError(w, loc, typeMessage(jsonKind(value), loc, goType(w.schemas, schema)));
+    const loc = locAt(w, depth, nf, struct);
+    addTypeError(w, loc, typeMessage(jsonKind(value), loc, goType(w.schemas, c.orig)));
     return;
   }
-  const props = s.properties;
-  const addl = s.additionalProperties;
-  const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
-  const embedded = s['x-kubernetes-embedded-resource'] === true;
-  const struct = r.name ? shortName(r.name) : loc.struct;
-  for (const key of Object.keys(value)) {
-    const childPath = loc.path ? `${loc.path}.${key}` : key;
+  const props = c.props;
+  const addl = c.addl;
+  const inner = c.structName ?? struct;
+  const segs = w.segs;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const prop = props?.[key];
     if (prop) {
-      walk(w, value[key], prop, { path: childPath, fields: [...loc.fields, key], struct });
+      segs[depth] = key;
+      w.fields[nf] = key;
+      walk(w, value[key], c.prop(key, prop), depth + 1, nf + 1, inner);
       continue;
     }
     if (addl !== undefined && addl !== false) {
       // Map values: Go keeps the enclosing struct and field in its error context (no key).
-      if (typeof addl === 'object') walk(w, value[key], addl, { path: childPath, fields: loc.fields, struct: loc.struct });
+      if (typeof addl === 'object') {
+        segs[depth] = key;
+        walk(w, value[key], c.addlItem(), depth + 1, nf, struct);
+      }
       continue;
     }
-    if (preserve) continue;
-    if (embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-    w.unknown.push(childPath);
+    if (c.preserve) continue;
+    if (c.embedded && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
+    segs[depth] = key;
+    w.unknown.push(pathFrom(segs, depth + 1));
     if (w.prune) delete value[key];
   }
-  return;
 }
 
-function rootLoc(schemaName: string): Loc {
-  return { path: '', fields: [], struct: shortName(schemaName) };
+function newWalk(schemas: SchemaMap, prune: boolean): Walk {
+  return { schemas, prune, unknown: [], typeErrors: [], segs: [], fields: [] };
 }
 
 /**
@@ -341,13 +493,13 @@ function rootLoc(schemaName: string): Loc {
  * type errors are in document order; pass `opts.raw` (the JSON text) to also find duplicate keys.
  */
 export function checkObject(obj: unknown, schemaName: string, schemas: SchemaMap, opts: CheckOptions = {}): CheckResult {
-  const w: Walk = { schemas, prune: false, unknown: [], typeErrors: [] };
+  const w = newWalk(schemas, false);
   const root = schemas[schemaName];
   if (root) {
     if (!isPlainObject(obj)) {
       w.typeErrors.push({ path: '', message: `json: cannot unmarshal ${jsonKind(obj)} into Go value of type ${goNamed(schemaName)}` });
     } else {
-      walk(w, obj, { $ref: REF_PREFIX + schemaName }, rootLoc(schemaName));
+      walk(w, obj, rootChecker(schemas, schemaName), 0, 0, shortName(schemaName));
     }
   }
   const result: CheckResult = { unknownFields: w.unknown, typeErrors: w.typeErrors };
@@ -360,8 +512,8 @@ export function checkObject(obj: unknown, schemaName: string, schemas: SchemaMap
  * with fieldValidation=Ignore or Warn: the Go structs cannot hold them). Returns the dropped paths.
  */
 export function pruneUnknown(obj: unknown, schemaName: string, schemas: SchemaMap): string[] {
-  const w: Walk = { schemas, prune: true, unknown: [], typeErrors: [] };
-  if (schemas[schemaName] && isPlainObject(obj)) walk(w, obj, { $ref: REF_PREFIX + schemaName }, rootLoc(schemaName));
+  const w = newWalk(schemas, true);
+  if (schemas[schemaName] && isPlainObject(obj)) walk(w, obj, rootChecker(schemas, schemaName), 0, 0, shortName(schemaName));
   return w.unknown;
 }
 
@@ -396,67 +548,153 @@ export function decodeErrorMessage(kind: string, version: string, detail: string
  * Paths of keys that appear twice in the same JSON object of `raw` (strict-path format, e.g.
  * `metadata.name`, `spec.containers[0].image`). Returns [] for text that is not valid JSON.
  */
-const LITERAL = /true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 export function findDuplicateFields(raw: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  const n = raw.length;
-  const ws = () => { while (i < n && (raw[i] === ' ' || raw[i] === '\n' || raw[i] === '\r' || raw[i] === '\t')) i++; };
-  const str = (): string => {
-    const start = i;
-    i++; // opening quote
-    while (i < n && raw[i] !== '"') i += raw[i] === '\\' ? 2 : 1;
-    i++;
-    return JSON.parse(raw.slice(start, i)) as string;
-  };
-  const value = (path: string): void => {
-    ws();
-    const c = raw[i];
-    if (c === '{') {
-      i++;
-      const seen = new Set<string>();
-      ws();
-      if (raw[i] === '}') { i++; return; }
-      for (;;) {
-        ws();
-        if (raw[i] !== '"') throw new Error('bad json');
-        const key = str();
-        const p = path ? `${path}.${key}` : key;
-        if (seen.has(key)) out.push(p);
-        seen.add(key);
-        ws();
-        if (raw[i] !== ':') throw new Error('bad json');
-        i++;
-        value(p);
-        ws();
-        if (raw[i] === ',') { i++; continue; }
-        if (raw[i] === '}') { i++; return; }
-        throw new Error('bad json');
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (raw[i] === ']') { i++; return; }
-      for (let idx = 0; ; idx++) {
-        value(`${path}[${idx}]`);
-        ws();
-        if (raw[i] === ',') { i++; continue; }
-        if (raw[i] === ']') { i++; return; }
-        throw new Error('bad json');
-      }
-    }
-    if (c === '"') { str(); return; }
-    LITERAL.lastIndex = i;
-    const m = LITERAL.exec(raw);
-    if (!m) throw new Error('bad json');
-    i += m[0].length;
-  };
+  const scan = new DuplicateScan(raw);
   try {
-    value('');
+    scan.value(0);
   } catch {
     return [];
   }
-  return out;
+  return scan.out;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The scanner of findDuplicateFields; any malformed input throws. */
+class DuplicateScan {
+  readonly out: string[] = [];
+  private i = 0;
+  private readonly n: number;
+  /** The path of the current value: keys and list indices, made into text only for a duplicate. */
+  private readonly segs: Array<string | number> = [];
+
+  constructor(private readonly raw: string) {
+    this.n = raw.length;
+  }
+
+  private ws(): void {
+    const raw = this.raw;
+    let i = this.i;
+    for (;;) {
+      const c = raw.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  /** A string at the opening quote; returns its value. */
+  private str(): string {
+    const raw = this.raw;
+    const n = this.n;
+    const start = this.i;
+    let i = start + 1;
+    let plain = true;
+    while (i < n) {
+      const c = raw.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        plain = false;
+        i += 2;
+        continue;
+      }
+      if (c < 0x20) plain = false;
+      i++;
+    }
+    i++;
+    this.i = i;
+    // Without escapes or control characters the text is the string itself; otherwise JSON decides.
+    if (plain && i <= n) return raw.slice(start + 1, i - 1);
+    return JSON.parse(raw.slice(start, i)) as string;
+  }
+
+  /** `true`, `false`, `null` or a number, as `/true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y` matches them. */
+  private literal(): void {
+    const raw = this.raw;
+    let i = this.i;
+    if (raw.startsWith('true', i) || raw.startsWith('null', i)) {
+      this.i = i + 4;
+      return;
+    }
+    if (raw.startsWith('false', i)) {
+      this.i = i + 5;
+      return;
+    }
+    if (raw.charCodeAt(i) === 0x2d) i++; // -
+    if (!isDigit(raw.charCodeAt(i))) throw new Error('bad json');
+    while (isDigit(raw.charCodeAt(i))) i++;
+    if (raw.charCodeAt(i) === 0x2e && isDigit(raw.charCodeAt(i + 1))) { // .\d+
+      i += 2;
+      while (isDigit(raw.charCodeAt(i))) i++;
+    }
+    const e = raw.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) { // [eE][+-]?\d+
+      let j = i + 1;
+      const sign = raw.charCodeAt(j);
+      if (sign === 0x2b || sign === 0x2d) j++;
+      if (isDigit(raw.charCodeAt(j))) {
+        while (isDigit(raw.charCodeAt(j))) j++;
+        i = j;
+      }
+    }
+    this.i = i;
+  }
+
+  value(depth: number): void {
+    const raw = this.raw;
+    this.ws();
+    const c = raw.charCodeAt(this.i);
+    if (c === 0x7b) { // {
+      this.i++;
+      // The keys seen: a list while short, a set beyond.
+      const keys: string[] = [];
+      let seen: Set<string> | undefined;
+      this.ws();
+      if (raw.charCodeAt(this.i) === 0x7d) { this.i++; return; }
+      for (;;) {
+        this.ws();
+        if (raw.charCodeAt(this.i) !== 0x22) throw new Error('bad json');
+        const key = this.str();
+        this.segs[depth] = key;
+        let dup: boolean;
+        if (seen !== undefined) {
+          dup = seen.has(key);
+          seen.add(key);
+        } else {
+          dup = keys.includes(key);
+          if (!dup) {
+            keys.push(key);
+            if (keys.length > 16) seen = new Set(keys);
+          }
+        }
+        if (dup) this.out.push(pathFrom(this.segs, depth + 1));
+        this.ws();
+        if (raw.charCodeAt(this.i) !== 0x3a) throw new Error('bad json');
+        this.i++;
+        this.value(depth + 1);
+        this.ws();
+        const d = raw.charCodeAt(this.i);
+        if (d === 0x2c) { this.i++; continue; }
+        if (d === 0x7d) { this.i++; return; }
+        throw new Error('bad json');
+      }
+    }
+    if (c === 0x5b) { // [
+      this.i++;
+      this.ws();
+      if (raw.charCodeAt(this.i) === 0x5d) { this.i++; return; }
+      for (let idx = 0; ; idx++) {
+        this.segs[depth] = idx;
+        this.value(depth + 1);
+        this.ws();
+        const d = raw.charCodeAt(this.i);
+        if (d === 0x2c) { this.i++; continue; }
+        if (d === 0x5d) { this.i++; return; }
+        throw new Error('bad json');
+      }
+    }
+    if (c === 0x22) { this.str(); return; }
+    this.literal();
+  }
 }

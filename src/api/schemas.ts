@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiregistrationSchemas } from './apiregistration-schemas.js';
 import type { ResourceInfo } from './resources.js';
 import { schemaPackage } from './resources.js';
 import type { OpenAPISchema, SchemaMap } from './schema-types.js';
@@ -41,7 +42,8 @@ function load(): SchemaMap {
       tried.push(file);
       continue;
     }
-    return deepFreeze(JSON.parse(text) as SchemaMap);
+    // The aggregator's kinds are not in kubernetes-types: keelson's own schemas join the map.
+    return deepFreeze({ ...(JSON.parse(text) as SchemaMap), ...apiregistrationSchemas() });
   }
   throw new Error(`keelson: generated schemas not found (run node scripts/gen-schemas.mjs); looked in ${tried.join(', ')}`);
 }

@@ -27,15 +27,15 @@ export const IS_NEGATIVE_ERROR_MSG = 'must be greater than or equal to 0';
 export const FIELD_IMMUTABLE_ERROR_MSG = 'field is immutable';
 export const TOTAL_ANNOTATION_SIZE_LIMIT_B = 256 * 1024;
 
-/** field.TooLong as Kubernetes words it (errors.ts's helper uses other wording). */
-export const tooLong = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `must have at most ${max} bytes` });
+/**
+ * field.TooLong as Kubernetes 1.32 words it: `Too long: may not be more than 63 bytes` (the value
+ * is never printed; `byte` when the limit is 1).
+ */
+export const tooLong = (field: string, max: number): FieldError => ({ type: 'FieldValueTooLong', field, detail: `may not be more than ${max} ${max === 1 ? 'byte' : 'bytes'}` });
 /** field.TooMany: `Too many: <n>: must have at most <max> items`. */
 export const tooMany = (field: string, actual: number, max: number): FieldError => ({ type: 'FieldValueTooMany', field, value: actual, detail: `${actual}: must have at most ${max} items` });
-/**
- * field.NotFound (`Not found: "x"`). errors.ts has no FieldValueNotFound type yet, so the
- * message renders as "Invalid value" until it learns it; the cause reason is already right.
- */
-export const notFound = (field: string, value: unknown): FieldError => ({ type: 'FieldValueNotFound' as FieldError['type'], field, value });
+/** field.NotFound: `Not found: "x"`. */
+export const notFound = (field: string, value: unknown): FieldError => ({ type: 'FieldValueNotFound', field, value });
 
 // ---------------------------------------------------------------------------------------------
 // names and values
@@ -143,8 +143,9 @@ export function isInRange(value: number, min: number, max: number): string[] {
   return value >= min && value <= max ? [] : [inclusiveRangeError(min, max)];
 }
 
-export const isValidGroupID = (gid: number) => isInRange(gid, 0, 0xffffffff);
-export const isValidUserID = (uid: number) => isInRange(uid, 0, 0xffffffff);
+/** IsValidGroupID / IsValidUserID: 0 … math.MaxInt32 (libcontainer's limit). */
+export const isValidGroupID = (gid: number) => isInRange(gid, 0, 2147483647);
+export const isValidUserID = (uid: number) => isInRange(uid, 0, 2147483647);
 
 /** IsValidPortName (IANA_SVC_NAME). */
 export function isValidPortName(port: string): string[] {
@@ -579,7 +580,7 @@ export function validateKubeFinalizerName(name: string, path: string): FieldErro
 
 function validateFieldManager(manager: string, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (manager.length > 128) errs.push(tooLong(path, 128));
+  if (Buffer.byteLength(manager) > 128) errs.push(tooLong(path, 128));
   let i = 0;
   for (const ch of manager) {
     const c = ch.codePointAt(0)!;

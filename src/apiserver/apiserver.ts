@@ -30,7 +30,6 @@ import { eventsV1Conversion } from '../registry/events/conversion.js';
 import { CRDStrategy } from '../registry/apiextensions/crd-strategy.js';
 import { CRDManager } from './crd-manager.js';
 import { Aggregator } from './aggregator.js';
-import { apiregistrationSchemas } from '../api/apiregistration-schemas.js';
 import { issueClientCert } from './auth/pki.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
@@ -112,7 +111,7 @@ export class APIServer {
     this.storage = this.opts.storage === 'memory'
       ? new MemoryStorage()
       : SqliteStorage.open(join(dataDir, 'state.db'), { compactIntervalMs: this.opts.compactIntervalMs, retainRevisions: this.opts.retainRevisions });
-    this.builtinSchemas = { ...builtinSchemas(), ...apiregistrationSchemas() };
+    this.builtinSchemas = builtinSchemas();
     this.schemas = this.builtinSchemas;
 
     const byPrefix = this.byPrefix;

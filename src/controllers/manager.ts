@@ -24,6 +24,8 @@ import os from 'node:os';
 import { LeaderElector, RestClient, type RestClientOptions } from '../client/index.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace/namespace-controller.js';
 import { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector/garbage-collector.js';
+import { ReplicaSetController } from './replicaset/replicaset-controller.js';
+import { DeploymentController } from './deployment/deployment-controller.js';
 import { logger } from '../util/log.js';
 
 const log = logger('controller-manager');
@@ -47,6 +49,8 @@ export interface ControllerContext {
 export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableController> = {
   namespace: (ctx) => new NamespaceController(ctx.client, ctx.options.namespace),
   garbagecollector: (ctx) => new GarbageCollector(ctx.client, ctx.options.garbageCollector),
+  replicaset: (ctx) => new ReplicaSetController(ctx.client),
+  deployment: (ctx) => new DeploymentController(ctx.client),
 };
 
 export interface LeaderElectionSettings {

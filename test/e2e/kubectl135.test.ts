@@ -115,7 +115,7 @@ describe('kubectl 1.35 against keelson server', { skip, concurrency: false }, ()
   it('get shows the table columns, -o wide, yaml, json, jsonpath and name', async () => {
     const t = await k(['get', 'deploy']);
     assert.match(t, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-    assert.match(t, /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+    assert.match(t, /^web\s+0\/2\s+\d+\s+0\s+\d+s$/m);
     const w = await k(['get', 'deploy', '-o', 'wide']);
     assert.match(w, /CONTAINERS\s+IMAGES\s+SELECTOR/);
     assert.match(w, /nginx\s+nginx:1\.26\s+app=web/);

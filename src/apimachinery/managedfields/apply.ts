@@ -27,7 +27,7 @@ import type { Path } from './fieldset.js';
 import { FieldSet, goJSON, goQuote, isPrintable, pathOf, pathToString } from './fieldset.js';
 import type { TypeContext, TypeRef } from './typed.js';
 import {
-  compareTyped, ensureNamedFieldsAreMembers, excludeFromComparison, isBuiltinSchema, jsonEqual, mergeTyped, removeItems,
+  cloneJSON, compareTyped, createdFieldsV1, ensureNamedFieldsAreMembers, excludeFromComparison, isBuiltinSchema, jsonEqual, mergeTyped, removeItems,
   rootType, toFieldSet, toPathSet,
 } from './typed.js';
 import type { Comparison } from './typed.js';
@@ -132,16 +132,18 @@ export function sortManagedFields(entries: ManagedFieldsEntry[]): ManagedFieldsE
     cmp(p.apiVersion, q.apiVersion) || cmp(p.subresource ?? '', q.subresource ?? ''));
 }
 
+function encodeEntry(st: Omit<ManagerState, 'set'>, fieldsV1: Record<string, unknown>): ManagedFieldsEntry {
+  const e: ManagedFieldsEntry = { manager: st.manager, operation: st.operation, apiVersion: st.apiVersion } as ManagedFieldsEntry;
+  if (st.time) e.time = st.time;
+  e.fieldsType = 'FieldsV1';
+  e.fieldsV1 = fieldsV1;
+  if (st.subresource) e.subresource = st.subresource;
+  return e;
+}
+
 function encodeManaged(managed: Managed): ManagedFieldsEntry[] {
   const out: ManagedFieldsEntry[] = [];
-  for (const st of managed.values()) {
-    const e: ManagedFieldsEntry = { manager: st.manager, operation: st.operation, apiVersion: st.apiVersion } as ManagedFieldsEntry;
-    if (st.time) e.time = st.time;
-    e.fieldsType = 'FieldsV1';
-    e.fieldsV1 = st.set.toFieldsV1();
-    if (st.subresource) e.subresource = st.subresource;
-    out.push(e);
-  }
+  for (const st of managed.values()) out.push(encodeEntry(st, st.set.toFieldsV1()));
   return sortManagedFields(out);
 }
 
@@ -156,11 +158,18 @@ export function setManagedFields<T>(obj: T, entries: ManagedFieldsEntry[]): T {
   return obj;
 }
 
-/** A copy of an object without `metadata.managedFields` ({} for none). */
+/**
+ * An object without `metadata.managedFields` ({} for none): a shallow copy (with a copy of its
+ * metadata) that shares everything else with `obj`, so it must only be read.
+ */
 function withoutManagedFields(obj: unknown): Record<string, any> {
   if (!isObj(obj)) return {};
-  const c = structuredClone(obj);
-  if (isObj(c.metadata)) delete c.metadata.managedFields;
+  const md = obj.metadata;
+  if (!isObj(md) || !Object.hasOwn(md, 'managedFields')) return obj;
+  const c: Record<string, any> = { ...obj };
+  const m: Record<string, any> = { ...md };
+  delete m.managedFields;
+  c.metadata = m;
   return c;
 }
 
@@ -287,6 +296,21 @@ function updateManagers(core: Core, old: unknown, next: unknown, managed: Manage
 
 const CURRENT_OPERATION = 'current-operation';
 
+/** The sets of ignored paths by their JSON (they repeat for every write); only ever read. */
+const ignoredSets = new Map<string, FieldSet | undefined>();
+
+function ignoredSet(paths: ReadonlyArray<ReadonlyArray<string>> | undefined): FieldSet | undefined {
+  if (!paths) return undefined;
+  const key = JSON.stringify(paths);
+  let s = ignoredSets.get(key);
+  if (s === undefined && !ignoredSets.has(key)) {
+    s = toPathSet(paths);
+    if (ignoredSets.size >= 256) ignoredSets.clear();
+    ignoredSets.set(key, s);
+  }
+  return s;
+}
+
 /** An Update by `who`: the fields it changed become its own (merged into its entry), time set if any. */
 function trackUpdate(core: Core, old: unknown, next: unknown, managed: Managed, who: Omit<ManagerState, 'set'>, time: string): void {
   const c = updateManagers(core, old, next, managed, CURRENT_OPERATION, true);
@@ -358,11 +382,21 @@ function gvkString(apiVersion: unknown, kind: unknown): string {
   return `${gv}, Kind=${typeof kind === 'string' ? kind : ''}`;
 }
 
+let lastTimeIn: string | undefined;
+let lastTimeOut = '';
+
 /** RFC 3339 in seconds, UTC. */
 export function rfc3339(t: Date | string = new Date()): string {
+  if (typeof t === 'string' && t === lastTimeIn) return lastTimeOut;
   const d = typeof t === 'string' ? new Date(t) : t;
   if (Number.isNaN(d.getTime())) return String(t);
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const iso = d.toISOString(); // always ends with ".sssZ"
+  const out = `${iso.slice(0, iso.length - 5)}Z`;
+  if (typeof t === 'string') {
+    lastTimeIn = t;
+    lastTimeOut = out;
+  }
+  return out;
 }
 
 /**
@@ -390,7 +424,7 @@ export function applyConfiguration(live: any | undefined, config: any, opts: App
   const core: Core = {
     ctx: { schemas: opts.schemas, goStructs: isBuiltinSchema(opts.schemaName) },
     root: rootType(opts.schemas, opts.schemaName),
-    ignored: toPathSet(opts.ignoredPaths),
+    ignored: ignoredSet(opts.ignoredPaths),
   };
 
   // The configuration's own fields; its lists must be keyable (upstream validates the typed patch).
@@ -433,7 +467,7 @@ export function applyConfiguration(live: any | undefined, config: any, opts: App
       if (st) managed.set(applierId, { ...st, time });
     }
     capManagers(managed, opts.maxUpdateManagers ?? DEFAULT_MAX_UPDATE_MANAGERS);
-    return { obj: changed ? merged : structuredClone(liveClean), managed, changed };
+    return { obj: changed ? merged : cloneJSON(liveClean), managed, changed };
   };
 
   let result: ReturnType<typeof run>;
@@ -478,7 +512,7 @@ function allowedFromLastApplied(core: Core, liveClean: Record<string, any>, apiV
 function syncLastApplied(obj: Record<string, any>, config: Record<string, any>): void {
   const annotations = obj.metadata?.annotations;
   if (!isObj(annotations) || typeof annotations[LAST_APPLIED_ANNOTATION] !== 'string' || !annotations[LAST_APPLIED_ANNOTATION]) return;
-  const c = structuredClone(config);
+  const c = cloneJSON(config);
   if (isObj(c.metadata) && isObj(c.metadata.annotations)) delete c.metadata.annotations[LAST_APPLIED_ANNOTATION];
   annotations[LAST_APPLIED_ANNOTATION] = `${goJSON(c)}\n`;
   let size = 0;
@@ -543,12 +577,21 @@ export function recordUpdate(old: any | undefined, next: any, opts: UpdateOption
   const core: Core = {
     ctx: { schemas: opts.schemas, goStructs: isBuiltinSchema(opts.schemaName) },
     root: rootType(opts.schemas, opts.schemaName),
-    ignored: toPathSet(opts.ignoredPaths),
+    ignored: ignoredSet(opts.ignoredPaths),
   };
   const who: Omit<ManagerState, 'set'> = { manager: opts.manager, operation: 'Update', apiVersion: opts.apiVersion };
   if (opts.subresource) who.subresource = opts.subresource;
-  trackUpdate(core, withoutManagedFields(old), withoutManagedFields(next), managed, who, rfc3339(opts.now ?? new Date()));
-  capManagers(managed, opts.maxUpdateManagers ?? DEFAULT_MAX_UPDATE_MANAGERS);
+  const time = rfc3339(opts.now ?? new Date());
+  const max = opts.maxUpdateManagers ?? DEFAULT_MAX_UPDATE_MANAGERS;
+  if (old === undefined && managed.size === 0 && 1 <= max) {
+    // A create that nobody manages yet: the one entry holds what the object sets, as trackUpdate
+    // would find it (everything added), built directly.
+    const fieldsV1 = createdFieldsV1(core.ctx, withoutManagedFields(next), core.root, core.ignored, STRIPPED);
+    if (fieldsV1 === undefined) return [];
+    if (fieldsV1 !== null) return [encodeEntry({ ...who, time }, fieldsV1)];
+  }
+  trackUpdate(core, withoutManagedFields(old), withoutManagedFields(next), managed, who, time);
+  capManagers(managed, max);
   return encodeManaged(managed);
 }
 

@@ -51,9 +51,20 @@ export function compareStrings(a: string, b: string): number {
 
 const HTML_CHARS = /[<>&\u2028\u2029]/;
 function goJSONString(s: string): string {
+  // Fast path: printable ASCII without characters JSON or Go escape is written as is.
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return `"${s}"`;
   const j = JSON.stringify(s);
   return HTML_CHARS.test(j) ? j.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
 }
+export { goJSONString };
 
 /** JSON as Go's encoding/json writes it: object keys sorted, HTML characters escaped. */
 export function goJSON(v: unknown): string {
@@ -192,6 +203,7 @@ const serialized = new WeakMap<PathElement, string>();
 
 /** The FieldsV1 key of a path element: `f:name`, `k:{"name":"c"}`, `v:"x"`, `i:0`. */
 export function serializePathElement(p: PathElement): string {
+  if (p.kind === 'field') return `f:${p.name}`;
   let s = serialized.get(p);
   if (s === undefined) serialized.set(p, (s = serialize(p)));
   return s;
@@ -200,7 +212,12 @@ export function serializePathElement(p: PathElement): string {
 function serialize(p: PathElement): string {
   switch (p.kind) {
     case 'field': return `f:${p.name}`;
-    case 'key': return `k:{${p.fields.map(([n, v]) => `${goJSONString(n)}:${goJSON(v)}`).join(',')}}`;
+    case 'key': {
+      let out = 'k:{';
+      const f = p.fields;
+      for (let i = 0; i < f.length; i++) out += `${i ? ',' : ''}${goJSONString(f[i][0])}:${goJSON(f[i][1])}`;
+      return `${out}}`;
+    }
     case 'value': return `v:${goJSON(p.value)}`;
     case 'index': return `i:${p.index}`;
   }
@@ -242,13 +259,153 @@ export const pathToString = (path: Path): string => path.map(pathElementToString
 // ---------------------------------------------------------------------------------------------
 // The set
 
-interface Child { pe: PathElement; set: FieldSet }
+/** A sub-set below a path element. Never changed once stored (replaced instead). */
+export interface FieldSetChild { readonly pe: PathElement; readonly set: FieldSet }
+type Child = FieldSetChild;
 
+/** Shared empty maps of nodes that have no members / children yet; never written to. */
+const NO_MEMBERS: ReadonlyMap<string, PathElement> = new Map();
+const NO_CHILDREN: ReadonlyMap<string, Child> = new Map();
+
+/** Parsed FieldsV1 keys other than fields (`k:`, `v:`, `i:`), which repeat across objects and requests. */
+const parsedKeys = new Map<string, { pe: PathElement; key: string }>();
+const PARSED_KEYS_MAX = 8192;
+
+function parseKey(k: string): { pe: PathElement; key: string } {
+  let hit = parsedKeys.get(k);
+  if (hit === undefined) {
+    const p = parsePathElement(k);
+    hit = { pe: p, key: serializePathElement(p) };
+    if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
+    parsedKeys.set(k, hit);
+  }
+  return hit;
+}
+
+const byElement = (a: [string, PathElement], b: [string, PathElement]): number => {
+  const x = a[1];
+  const y = b[1];
+  return x.kind === 'field' && y.kind === 'field' ? compareStrings(x.name, y.name) : comparePathElements(x, y);
+};
+
+const isOrderedScalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && v === v);
+
+/** Whether comparePathElements orders the element totally against others like it (no NaN, no nested values). */
+function totallyOrdered(p: PathElement): boolean {
+  switch (p.kind) {
+    case 'field':
+    case 'index':
+      return true;
+    case 'value':
+      return isOrderedScalar(p.value);
+    case 'key':
+      for (let i = 0; i < p.fields.length; i++) if (!isOrderedScalar(p.fields[i][1])) return false;
+      return true;
+  }
+}
+
+const compareNative = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sorts [start, end) of the three arrays together: by key with `byKey`, else by path element. */
+function sortLevel(keys: string[], vals: unknown[], pes: PathElement[], start: number, end: number, byKey: ((a: string, b: string) => number) | undefined): void {
+  const idx: number[] = [];
+  for (let i = start; i < end; i++) idx.push(i);
+  idx.sort(byKey ? (a, b) => byKey(keys[a], keys[b]) : (a, b) => comparePathElements(pes[a], pes[b]));
+  const k = idx.map((i) => keys[i]);
+  const v = idx.map((i) => vals[i]);
+  const p = idx.map((i) => pes[i]);
+  for (let i = 0; i < idx.length; i++) {
+    keys[start + i] = k[i];
+    vals[start + i] = v[i];
+    pes[start + i] = p[i];
+  }
+}
+
+/** UTF-16 units from U+D800 up: where UTF-16 order and code point order may differ. */
+const HIGH_UNITS = /[\ud800-\uffff]/;
+
+/**
+ * The FieldsV1 object of one level of a set: the keys (distinct serialized path elements) at
+ * [start, end) of `keys`, with their values and path elements at the same places of `vals` and
+ * `pes`, in upstream's order (`".": {}` first when `self`). Reorders that range of the arrays.
+ * Undefined when the elements are not totally ordered (NaN values), which the caller then sorts as
+ * upstream's code does.
+ */
+export function fieldsV1Level(keys: string[], vals: unknown[], pes: PathElement[], start: number, end: number, self: boolean): Record<string, unknown> | undefined {
+  if (end - start > 1) {
+    let fields = true;
+    let high = false;
+    for (let i = start; i < end; i++) {
+      const k = keys[i];
+      if (k.charCodeAt(0) !== 0x66) { // not "f:"
+        fields = false;
+        break;
+      }
+      if (!high && HIGH_UNITS.test(k)) high = true;
+    }
+    if (!fields) for (let i = start; i < end; i++) if (!totallyOrdered(pes[i])) return undefined;
+    // Distinct keys in a total order: any sort gives the same result.
+    if (end - start > 32) sortLevel(keys, vals, pes, start, end, fields ? (high ? compareStrings : compareNative) : undefined);
+    // Insertion sort: levels are mostly small, and there it is much cheaper than Array.prototype.sort.
+    else if (fields && !high) {
+      // Fields sort by name, by code point: as by UTF-16 unit without characters from U+D800 up.
+      for (let i = start + 1; i < end; i++) {
+        const k = keys[i];
+        if (keys[i - 1] < k) continue;
+        const v = vals[i];
+        const p = pes[i];
+        let j = i - 1;
+        while (j >= start && keys[j] > k) {
+          keys[j + 1] = keys[j];
+          vals[j + 1] = vals[j];
+          pes[j + 1] = pes[j];
+          j--;
+        }
+        keys[j + 1] = k;
+        vals[j + 1] = v;
+        pes[j + 1] = p;
+      }
+    } else {
+      for (let i = start + 1; i < end; i++) {
+        const k = keys[i];
+        const v = vals[i];
+        const p = pes[i];
+        let j = i - 1;
+        while (j >= start && (fields ? compareStrings(keys[j], k) : comparePathElements(pes[j], p)) > 0) {
+          keys[j + 1] = keys[j];
+          vals[j + 1] = vals[j];
+          pes[j + 1] = pes[j];
+          j--;
+        }
+        keys[j + 1] = k;
+        vals[j + 1] = v;
+        pes[j + 1] = p;
+      }
+    }
+  }
+  const out: Record<string, unknown> = {};
+  if (self) out['.'] = {};
+  // keys start with "f:", "k:", "v:" or "i:": never __proto__
+  for (let i = start; i < end; i++) out[keys[i]] = vals[i];
+  return out;
+}
+
+/**
+ * A set of paths: a tree of nodes, each with its member path elements and its non-empty sub-sets,
+ * both keyed by serialized path element.
+ *
+ * Sets share unchanged sub-trees: the operations (clone, union, difference, ...) return fresh
+ * top-level sets whose untouched children are the nodes of their inputs, marked shared; `insert`
+ * copies a shared node before changing it (copy on write), so every set behaves as an independent
+ * value. Sets returned by `child()` are views into the set and must not be changed.
+ */
 export class FieldSet {
   /** Members at this level, by serialized path element. */
-  private readonly members = new Map<string, PathElement>();
+  private members: Map<string, PathElement> = NO_MEMBERS as Map<string, PathElement>;
   /** Sub-sets below path elements, by serialized path element; never empty. */
-  private readonly children = new Map<string, Child>();
+  private children: Map<string, Child> = NO_CHILDREN as Map<string, Child>;
+  /** The node may be reachable from several sets: never changed in place. */
+  private shared = false;
 
   static of(...paths: Path[]): FieldSet {
     const s = new FieldSet();
@@ -260,20 +417,53 @@ export class FieldSet {
   insert(path: Path): this {
     if (path.length === 0) return this;
     let node: FieldSet = this;
-    for (let i = 0; i < path.length - 1; i++) node = node.childOrCreate(path[i]);
+    for (let i = 0; i < path.length - 1; i++) node = node.childNode(serializePathElement(path[i]), path[i]);
     const last = path[path.length - 1];
-    node.members.set(serializePathElement(last), last);
+    node.addMember(serializePathElement(last), last);
     return this;
   }
 
-  private childOrCreate(p: PathElement): FieldSet {
-    const k = serializePathElement(p);
+  /**
+   * The child below the element with serialized key `k` (`p` its element), created when missing,
+   * copied first when shared. For building sets: only on sets the caller owns.
+   */
+  childNode(k: string, p: PathElement): FieldSet {
     let c = this.children.get(k);
-    if (!c) {
+    if (c === undefined) {
       c = { pe: p, set: new FieldSet() };
+      if (this.children === NO_CHILDREN) this.children = new Map();
+      this.children.set(k, c);
+    } else if (c.set.shared) {
+      c = { pe: c.pe, set: c.set.clone() };
       this.children.set(k, c);
     }
     return c.set;
+  }
+
+  /** Adds the member with serialized key `k` (`p` its element). For building sets: only on sets the caller owns. */
+  addMember(k: string, p: PathElement): void {
+    if (this.members === NO_MEMBERS) this.members = new Map();
+    this.members.set(k, p);
+  }
+
+  private putChild(k: string, c: Child): void {
+    if (this.children === NO_CHILDREN) this.children = new Map();
+    this.children.set(k, c);
+  }
+
+  private markShared(): FieldSet {
+    this.shared = true;
+    return this;
+  }
+
+  /** The members at this level by serialized path element (read only). */
+  memberMap(): ReadonlyMap<string, PathElement> {
+    return this.members;
+  }
+
+  /** The children at this level by serialized path element (read only). */
+  childMap(): ReadonlyMap<string, FieldSetChild> {
+    return this.children;
   }
 
   has(path: Path): boolean {
@@ -301,9 +491,19 @@ export class FieldSet {
     return this.children.get(serializePathElement(p))?.set;
   }
 
+  /** The sub-set below the element with serialized key `k`, if any. */
+  childByKey(k: string): FieldSet | undefined {
+    return this.children.get(k)?.set;
+  }
+
   /** Whether `p` is a member at this level. */
   hasMember(p: PathElement): boolean {
     return this.members.has(serializePathElement(p));
+  }
+
+  /** Whether the element with serialized key `k` is a member at this level. */
+  hasMemberKey(k: string): boolean {
+    return this.members.has(k);
   }
 
   /** The member path elements at this level, sorted. */
@@ -318,54 +518,70 @@ export class FieldSet {
 
   clone(): FieldSet {
     const s = new FieldSet();
-    for (const [k, v] of this.members) s.members.set(k, v);
-    for (const [k, c] of this.children) s.children.set(k, { pe: c.pe, set: c.set.clone() });
+    if (this.members.size) s.members = new Map(this.members);
+    if (this.children.size) {
+      s.children = new Map(this.children);
+      for (const c of this.children.values()) c.set.shared = true;
+    }
     return s;
   }
 
   union(o: FieldSet): FieldSet {
     const s = this.clone();
-    for (const [k, v] of o.members) s.members.set(k, v);
+    if (o.members.size) {
+      if (s.members === NO_MEMBERS) s.members = new Map();
+      for (const [k, v] of o.members) s.members.set(k, v);
+    }
     for (const [k, c] of o.children) {
       const mine = s.children.get(k);
-      s.children.set(k, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.clone() });
+      s.putChild(k, { pe: c.pe, set: mine === undefined || mine.set === c.set ? c.set.markShared() : mine.set.union(c.set) });
     }
     return s;
   }
 
   intersection(o: FieldSet): FieldSet {
     const s = new FieldSet();
-    for (const [k, v] of this.members) if (o.members.has(k)) s.members.set(k, v);
-    for (const [k, c] of this.children) {
-      const theirs = o.children.get(k);
-      if (!theirs) continue;
-      const i = c.set.intersection(theirs.set);
-      if (!i.isEmpty()) s.children.set(k, { pe: c.pe, set: i });
+    if (o.members.size) for (const [k, v] of this.members) if (o.members.has(k)) s.addMember(k, v);
+    if (o.children.size) {
+      for (const [k, c] of this.children) {
+        const theirs = o.children.get(k);
+        if (!theirs) continue;
+        const i = theirs.set === c.set ? c.set.markShared() : c.set.intersection(theirs.set);
+        if (!i.isEmpty()) s.putChild(k, { pe: c.pe, set: i });
+      }
     }
     return s;
   }
 
   /** Paths of this set not in `o`. Removing a path does not remove the paths below it (upstream `Difference`). */
   difference(o: FieldSet): FieldSet {
+    if (o.members.size === 0 && o.children.size === 0) return this.clone();
     const s = new FieldSet();
-    for (const [k, v] of this.members) if (!o.members.has(k)) s.members.set(k, v);
+    for (const [k, v] of this.members) if (!o.members.has(k)) s.addMember(k, v);
     for (const [k, c] of this.children) {
       const theirs = o.children.get(k);
-      const d = theirs ? c.set.difference(theirs.set) : c.set.clone();
-      if (!d.isEmpty()) s.children.set(k, { pe: c.pe, set: d });
+      if (theirs === undefined) s.putChild(k, { pe: c.pe, set: c.set.markShared() });
+      else if (theirs.set !== c.set) {
+        const d = c.set.difference(theirs.set);
+        if (!d.isEmpty()) s.putChild(k, { pe: c.pe, set: d });
+      }
     }
     return s;
   }
 
   /** Paths of this set neither in `o` nor below a member of `o` (upstream `RecursiveDifference`). */
   recursiveDifference(o: FieldSet): FieldSet {
+    if (o.members.size === 0 && o.children.size === 0) return this.clone();
     const s = new FieldSet();
-    for (const [k, v] of this.members) if (!o.members.has(k)) s.members.set(k, v);
+    for (const [k, v] of this.members) if (!o.members.has(k)) s.addMember(k, v);
     for (const [k, c] of this.children) {
       if (o.members.has(k)) continue;
       const theirs = o.children.get(k);
-      const d = theirs ? c.set.recursiveDifference(theirs.set) : c.set.clone();
-      if (!d.isEmpty()) s.children.set(k, { pe: c.pe, set: d });
+      if (theirs === undefined) s.putChild(k, { pe: c.pe, set: c.set.markShared() });
+      else if (theirs.set !== c.set) {
+        const d = c.set.recursiveDifference(theirs.set);
+        if (!d.isEmpty()) s.putChild(k, { pe: c.pe, set: d });
+      }
     }
     return s;
   }
@@ -396,16 +612,64 @@ export class FieldSet {
   }
 
   private emit(includeSelf: boolean): Record<string, unknown> {
+    const members = this.members;
+    const children = this.children;
+    // The keys of the level (members, then children that are not members) with their values and
+    // the elements to sort by (a member that has children: the child's element, as emitSorted).
+    const keys: string[] = [];
+    const vals: unknown[] = [];
+    const pes: PathElement[] = [];
+    for (const [k, p] of members) {
+      const c = children.size ? children.get(k) : undefined;
+      keys.push(k);
+      if (c !== undefined && !c.set.isEmpty()) {
+        vals.push(c.set.emit(true));
+        pes.push(c.pe);
+      } else {
+        vals.push({});
+        pes.push(p);
+      }
+    }
+    if (children.size) {
+      for (const [k, c] of children) {
+        if (members.has(k) || c.set.isEmpty()) continue;
+        keys.push(k);
+        vals.push(c.set.emit(false));
+        pes.push(c.pe);
+      }
+    }
+    return fieldsV1Level(keys, vals, pes, 0, keys.length, includeSelf) ?? this.emitSorted(includeSelf);
+  }
+
+  /** emit for any level, sorting as upstream (Array.prototype.sort with its comparison). */
+  private emitSorted(includeSelf: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (includeSelf) out['.'] = {};
-    const keys = new Map<string, PathElement>();
-    for (const [k, v] of this.members) keys.set(k, v);
-    for (const [k, c] of this.children) if (!c.set.isEmpty()) keys.set(k, c.pe);
-    const sorted = [...keys].sort((a, b) => comparePathElements(a[1], b[1]));
-    for (const [k] of sorted) {
-      const c = this.children.get(k);
-      const value = c && !c.set.isEmpty() ? c.set.emit(this.members.has(k)) : {};
-      out[k] = value; // keys start with "f:", "k:", "v:" or "i:": never __proto__
+    const members = this.members;
+    const children = this.children;
+    // The keys of the level (members, then children that are not members), with the element to sort by.
+    const keys: Array<[string, PathElement]> = [];
+    let memberAt: Map<string, number> | undefined;
+    for (const [k, v] of members) keys.push([k, v]);
+    if (children.size) {
+      for (const [k, c] of children) {
+        if (c.set.isEmpty()) continue;
+        if (members.has(k)) {
+          // As a Map of keys would: the member keeps its place, the child's element is the one kept.
+          if (!memberAt) {
+            memberAt = new Map();
+            for (let i = 0; i < keys.length; i++) memberAt.set(keys[i][0], i);
+          }
+          keys[memberAt.get(k)!][1] = c.pe;
+        } else keys.push([k, c.pe]);
+      }
+    }
+    if (keys.length > 1) keys.sort(byElement);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i][0];
+      const c = children.size ? children.get(k) : undefined;
+      // keys start with "f:", "k:", "v:" or "i:": never __proto__
+      out[k] = c !== undefined && !c.set.isEmpty() ? c.set.emit(members.has(k)) : {};
     }
     return out;
   }
@@ -420,18 +684,30 @@ export class FieldSet {
     return s;
   }
 
-  private read(obj: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(obj)) {
+  /** Reads the FieldsV1 object `obj` (whose keys are `keys`) into this (fresh) set. */
+  private read(obj: Record<string, unknown>, keys: string[] = Object.keys(obj)): void {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       if (k === '.') continue;
+      const v = obj[k];
       if (!isPlainObject(v)) throw new Error(`FieldsV1: value of ${JSON.stringify(k)} must be an object`);
-      const p = parsePathElement(k);
-      const key = serializePathElement(p);
-      const keys = Object.keys(v);
-      if (keys.length === 0 || '.' in v) this.members.set(key, p);
-      if (keys.some((x) => x !== '.')) {
-        const sub = this.childOrCreate(p);
-        sub.read(v);
-        if (sub.isEmpty()) this.children.delete(key);
+      let p: PathElement;
+      let key: string;
+      if (k.length >= 2 && k.charCodeAt(1) === 0x3a && k.charCodeAt(0) === 0x66) {
+        // `f:<name>`: serializes back to itself
+        p = { kind: 'field', name: k.slice(2) };
+        key = k;
+      } else {
+        const hit = parseKey(k);
+        p = hit.pe;
+        key = hit.key;
+      }
+      const sub = Object.keys(v);
+      if (sub.length === 0 || '.' in v) this.addMember(key, p);
+      if (sub.length > 1 || (sub.length === 1 && sub[0] !== '.')) {
+        const child = this.childNode(key, p);
+        child.read(v, sub);
+        if (child.isEmpty()) this.children.delete(key);
       }
     }
   }

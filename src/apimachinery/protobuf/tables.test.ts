@@ -10,7 +10,9 @@ const SCALARS = new Set<ScalarType>([
 ]);
 
 test('every built-in kind and every review/subresource kind has a message', () => {
-  for (const r of BUILTIN_RESOURCES) {
+  // apiregistration.k8s.io (the aggregator's APIService) has no descriptor in kubectl's binary:
+  // kubectl never sends it as protobuf.
+  for (const r of BUILTIN_RESOURCES.filter((x) => x.group !== 'apiregistration.k8s.io')) {
     const name = messageForKind(gvString(r.group, r.version), r.kind);
     assert.ok(name && protoMessage(name), `${r.group}/${r.version} ${r.kind}`);
   }
