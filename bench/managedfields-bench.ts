@@ -3,8 +3,9 @@
  *
  *   - recordUpdate (create): old undefined, next a fully defaulted Pod (what every pod POST costs)
  *   - recordUpdate (update): a PUT of that pod changing one field (managedFields sent back)
- *   - applyConfiguration: server-side apply of a Deployment, create and re-apply with one change
- *   - checkObject of the pod body (with and without the raw JSON duplicate-key scan), pruneUnknown
+ *   - applyConfiguration: server-side apply of a Deployment: a create, and a re-apply changing two fields
+ *   - checkObject of the pod body (with and without the raw JSON duplicate-key scan) and of the
+ *     defaulted pod with its managedFields, pruneUnknown
  *
  *   npx tsc -p tsconfig.json --outDir .build-mf && node .build-mf/bench/managedfields-bench.js [--ms 1000]
  */

@@ -50,7 +50,9 @@ export function compareStrings(a: string, b: string): number {
 }
 
 const HTML_CHARS = /[<>&\u2028\u2029]/;
-function goJSONString(s: string): string {
+
+/** A string as Go's encoding/json writes it (HTML characters escaped). */
+export function goJSONString(s: string): string {
   // Fast path: printable ASCII without characters JSON or Go escape is written as is.
   let plain = true;
   for (let i = 0; i < s.length; i++) {
@@ -64,7 +66,6 @@ function goJSONString(s: string): string {
   const j = JSON.stringify(s);
   return HTML_CHARS.test(j) ? j.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
 }
-export { goJSONString };
 
 /** JSON as Go's encoding/json writes it: object keys sorted, HTML characters escaped. */
 export function goJSON(v: unknown): string {
