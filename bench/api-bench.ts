@@ -54,7 +54,7 @@ async function startServer(extra: string[] = []): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'keelson-bench-'));
   const ready = join(dir, 'ready.json');
   // The API server alone (as kube-apiserver is measured): the controller manager is a separate client.
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'keelson.js'), 'server', '--no-controllers', '--data-dir', dir, '--port', '0', '--bind-address', '127.0.0.1', '--ready-file', ready, ...extra], {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'keelson.js'), 'server', '--no-controllers', '--no-scheduler', '--data-dir', dir, '--port', '0', '--bind-address', '127.0.0.1', '--ready-file', ready, ...extra], {
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KEELSON_LOG: 'warn', KEELSON_DEBUG_MEMORY: '1', NODE_OPTIONS: '--expose-gc' },
   });
   const deadline = Date.now() + 30000;

@@ -32,7 +32,7 @@ function deployment(name: string, version: number): any {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keelson-apply-bench-'));
   const ready = join(dir, 'ready.json');
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'keelson.js'), 'server', '--no-controllers', '--data-dir', dir, '--port', '0', '--bind-address', '127.0.0.1', '--ready-file', ready], {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'keelson.js'), 'server', '--no-controllers', '--no-scheduler', '--data-dir', dir, '--port', '0', '--bind-address', '127.0.0.1', '--ready-file', ready], {
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KEELSON_LOG: 'warn' },
   });
   try {

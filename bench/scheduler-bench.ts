@@ -15,7 +15,7 @@
  * Also printed: time in scheduling cycles per pod (the synchronous filter/score work).
  *
  *   node .build-sched/bench/scheduler-bench.js [--nodes 5000] [--pods 10000] [--storage sqlite|memory]
- *     [--in-process] [--run-pods] [--bind-concurrency 256]
+ *     [--in-process] [--run-pods] [--bind-concurrency 256] [--event-concurrency 1]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
@@ -90,6 +90,31 @@ function pod(name: string, schedulerName: string): any {
   };
 }
 
+/** CPU seconds used so far by a process (this one, or a child by pid via /proc). */
+function cpuSeconds(pid?: number): number {
+  if (pid === undefined) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
+  } catch {
+    return NaN;
+  }
+}
+
+function cpuMeter(pid?: number): () => string {
+  const c0 = { self: cpuSeconds(), server: cpuSeconds(pid) };
+  const t0 = performance.now();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    const self = ((cpuSeconds() - c0.self) / wall) * 100;
+    const server = pid === undefined ? NaN : ((cpuSeconds(pid) - c0.server) / wall) * 100;
+    return `cpu: bench process ${self.toFixed(0)}%` + (Number.isNaN(server) ? '' : `, API server ${server.toFixed(0)}%`);
+  };
+}
+
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -131,6 +156,7 @@ async function main(): Promise<void> {
 
     // Raw binding rate: POST pods/binding straight, as many in flight as the scheduler allows itself.
     const binder = newClient('bench-raw-binder');
+    let cpu = cpuMeter(server.pid);
     t = performance.now();
     await pool(numPods, bindConcurrency, async (i) => {
       await binder.requestJSON('POST', `/api/v1/namespaces/bench/pods/raw-${i}/binding`, {
@@ -139,26 +165,33 @@ async function main(): Promise<void> {
     });
     const rawSeconds = (performance.now() - t) / 1000;
     const rawRate = numPods / rawSeconds;
-    console.log(`  raw pods/binding: ${numPods} in ${rawSeconds.toFixed(2)} s = ${rawRate.toFixed(0)} pods/s`);
+    console.log(`  raw pods/binding: ${numPods} in ${rawSeconds.toFixed(2)} s = ${rawRate.toFixed(0)} pods/s (${cpu()})`);
 
     // The scheduler.
     const schedClient = newClient('bench-scheduler');
-    const sched = new Scheduler(schedClient, { schedulerName: 'bench-scheduler', leaderElection: false, bindConcurrency });
+    const informerClient = newClient('bench-scheduler/informers');
+    const sched = new Scheduler(schedClient, {
+      schedulerName: 'bench-scheduler', leaderElection: false, bindConcurrency, informerClient,
+      eventConcurrency: Number(arg('event-concurrency', '1')),
+    });
     const t0 = performance.now();
     const schedRunning = sched.start(ac.signal);
     await sched.waitForSync();
     const tSync = performance.now();
+    cpu = cpuMeter(server.pid);
     const deadline = Date.now() + 600_000;
     while (sched.stats().scheduled < numPods) {
       if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(sched.stats())}`);
       await new Promise((r) => setTimeout(r, 5));
     }
     const tEnd = performance.now();
+    const cpuLine = cpu();
     const st = sched.stats();
     const schedSeconds = (tEnd - tSync) / 1000;
     const schedRate = numPods / schedSeconds;
     console.log(`  informers synced in ${((tSync - t0) / 1000).toFixed(2)} s (${numNodes} nodes, ${2 * numPods} pods)`);
-    console.log(`  scheduler: ${numPods} pods bound in ${schedSeconds.toFixed(2)} s = ${schedRate.toFixed(0)} pods/s (attempts ${st.attempts}, unschedulable ${st.unschedulable}, errors ${st.errors})`);
+    console.log(`  scheduler: ${numPods} pods bound in ${schedSeconds.toFixed(2)} s = ${schedRate.toFixed(0)} pods/s (attempts ${st.attempts}, unschedulable ${st.unschedulable}, errors ${st.errors}; ${cpuLine})`);
+    console.log(`  events: ${sched.recorder.written} written, ${sched.recorder.dropped} dropped (queue full)`);
     console.log(`  scheduling cycles: ${(st.cycleMs / st.attempts * 1000).toFixed(0)} µs per pod on average (${(st.attempts / (st.cycleMs / 1000)).toFixed(0)} pods/s of pure filter+score)`);
 
     // Sanity: every sched pod bound, spread over many nodes.
@@ -171,6 +204,7 @@ async function main(): Promise<void> {
     await schedRunning;
     await simRunning;
     schedClient.close();
+    informerClient.close();
     binder.close();
   } finally {
     ac.abort();

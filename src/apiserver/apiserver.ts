@@ -190,6 +190,9 @@ export class APIServer {
       key: this.pki.serverKeyPem, cert: this.pki.serverCertPem, ca: this.pki.caCertPem,
       requestCert: true, rejectUnauthorized: false, allowHTTP1: true,
       settings: { maxConcurrentStreams: 1000 },
+      // Large lists and many watches share one connection (informers): Node's 10 MB default
+      // answers ENHANCE_YOUR_CALM to new streams once that much is buffered.
+      maxSessionMemory: 256,
     }, handler.handle as any);
     this.server.on('sessionError', (err) => log.debug('http2 session error', { err }));
     this.server.on('tlsClientError', (err) => log.debug('tls client error', { err }));

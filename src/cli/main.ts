@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { APIServer } from '../apiserver/apiserver.js';
 import { mergeIntoKubeconfig } from './kubeconfig.js';
 import { startControllerManager } from '../controllers/run.js';
+import { startScheduler } from '../scheduler/run.js';
+import { runSimNodes } from '../simnodes/cli.js';
 
 const program = new Command();
 program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
@@ -38,6 +40,35 @@ program.command('controller-manager')
     startControllerManager(o.kubeconfig, ac.signal);
   });
 
+program.command('scheduler')
+  .description('run the scheduler against an API server (leader-elected)')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .action(async (o) => {
+    const ac = new AbortController();
+    onSignals(async () => { ac.abort(); });
+    startScheduler(o.kubeconfig, ac.signal);
+  });
+
+program.command('sim-nodes')
+  .description('register simulated nodes that play the kubelet for their pods (as KWOK)')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .option('--count <n>', 'number of nodes', '10')
+  .option('--cpu <q>', 'CPU capacity per node', '32')
+  .option('--memory <q>', 'memory capacity per node', '256Gi')
+  .option('--pods <n>', 'pod capacity per node', '110')
+  .option('--gpus <n>', 'nvidia.com/gpu per node', '0')
+  .option('--zones <n>', 'spread nodes over this many zones', '0')
+  .option('--racks-per-zone <n>', 'racks per zone', '0')
+  .option('--name-prefix <p>', 'node name prefix', 'sim-node-')
+  .action(async (o) => {
+    const ac = new AbortController();
+    onSignals(async () => { ac.abort(); });
+    runSimNodes(o.kubeconfig, {
+      count: Number(o.count), cpu: o.cpu, memory: o.memory, pods: Number(o.pods), gpus: Number(o.gpus) || undefined,
+      zones: Number(o.zones) || undefined, racksPerZone: Number(o.racksPerZone) || undefined, namePrefix: o.namePrefix,
+    }, ac.signal);
+  });
+
 program.command('server')
   .description('run the API server on an embedded SQLite store')
   .option('--data-dir <dir>', 'state, PKI and kubeconfig directory', defaultDataDir())
@@ -51,6 +82,7 @@ program.command('server')
   .option('--compact-interval-ms <ms>', 'storage compaction interval', '300000')
   .option('--retain-revisions <n>', 'revisions kept by compaction', '10000')
   .option('--no-controllers', 'do not run the controller manager in this process')
+  .option('--no-scheduler', 'do not run the scheduler in this process')
   .option('--no-watch-cache-compression', 'keep cached objects as plain JSON (more memory, faster large LISTs)')
   .action(async (o) => {
     const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
@@ -65,6 +97,7 @@ program.command('server')
     await server.start();
     // The controller manager is an ordinary API client, in this process for convenience.
     if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal);
+    if (o.scheduler) startScheduler(server.kubeconfigPath, controllers.signal);
     if (o.readyFile) {
       const { writeFileSync, renameSync } = await import('node:fs');
       writeFileSync(`${o.readyFile}.tmp`, JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigPath }));
@@ -84,8 +117,9 @@ program.command('up')
     const controllers = new AbortController();
     onSignals(async () => { say('stopping…'); controllers.abort(); await server.stop(); });
     await server.start();
-    say('starting the controller manager (namespaces, garbage collector)…');
+    say('starting the controller manager and the scheduler…');
     startControllerManager(server.kubeconfigPath, controllers.signal);
+    startScheduler(server.kubeconfigPath, controllers.signal);
     mergeIntoKubeconfig(o.kubeconfig, readFileSync(server.kubeconfigPath, 'utf8'));
     say(`API server ready at ${server.url}`);
     say(`kubeconfig: context "keelson" in ${o.kubeconfig} (also ${server.kubeconfigPath})`);

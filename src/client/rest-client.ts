@@ -334,6 +334,8 @@ export class RestClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.namespace = opts.namespace;
     this.connectOptions = {
+      // Informers list thousands of objects on the connection their watches share.
+      maxSessionMemory: 256,
       ca: opts.ca, cert: opts.cert, key: opts.key,
       rejectUnauthorized: !opts.insecureSkipTLSVerify,
       ...(opts.tlsServerName ? { servername: opts.tlsServerName } : {}),

@@ -414,7 +414,9 @@ export class ResourceStore {
       this.strategy.prepareForUpdate(obj, current);
     }
     await this.admission.admit({ operation: 'UPDATE', info: this.info, namespace: current.metadata.namespace, name, obj, old: current, subresource, user: ctx.user, dryRun: ctx.dryRun, phase: 'mutate' });
-    const errs = subresource === 'status' ? this.strategy.validateStatusUpdate(obj, current) : this.strategy.validateUpdate(obj, current);
+    // Internal writes of the API server itself (binding, finalize by the CRD cleanup, aggregator
+    // status) set fields users may not change; their own code checks them.
+    const errs = subresource?.startsWith('__') ? [] : subresource === 'status' ? this.strategy.validateStatusUpdate(obj, current) : this.strategy.validateUpdate(obj, current);
     this.throwInvalid(obj, errs);
     await this.admission.admit({ operation: 'UPDATE', info: this.info, namespace: current.metadata.namespace, name, obj, old: current, subresource, user: ctx.user, dryRun: ctx.dryRun, phase: 'validate' });
     this.trackManagedFields(current, obj, ctx, subresource);
