@@ -237,7 +237,7 @@ export class SqliteStorage implements Storage {
       // Truncate the WAL back to this size after checkpoints so it cannot grow without bound.
       db.pragma('journal_size_limit = 67108864');
       // Reads are served by the API server's watch cache; SQLite's own cache only needs the hot B-tree pages.
-      db.pragma('cache_size = -8192');
+      db.pragma('cache_size = -2048');
       db.exec(`
         CREATE TABLE IF NOT EXISTS kv (
           id INTEGER PRIMARY KEY AUTOINCREMENT,
