@@ -40,6 +40,13 @@ export function parseJSON(buf: Buffer, what = 'request body'): unknown {
 }
 
 export function parseYAML(buf: Buffer): unknown {
+  // kubectl sends apply patches as JSON (a subset of YAML): parse those with the JSON parser,
+  // which is an order of magnitude faster than the YAML one.
+  let i = 0;
+  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++;
+  if (buf[i] === 0x7b) {
+    try { return JSON.parse(buf.toString('utf8')); } catch { /* not JSON: YAML below reports the error */ }
+  }
   const docs = parseAllDocuments(buf.toString('utf8'), { uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [docs];
   const real = list.filter((d) => d.contents !== null);
