@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiregistrationSchemas } from './apiregistration-schemas.js';
+import { dataFileCandidates } from '../util/data-file.js';
 import type { ResourceInfo } from './resources.js';
 import { schemaPackage } from './resources.js';
 import type { OpenAPISchema, SchemaMap } from './schema-types.js';
@@ -20,16 +21,7 @@ let cache: SchemaMap | undefined;
 
 /** Candidate locations of the generated JSON, nearest first. */
 export function schemaFileCandidates(from: string = fileURLToPath(import.meta.url)): string[] {
-  const out: string[] = [];
-  let dir = dirname(from);
-  out.push(join(dir, 'generated', FILE));
-  for (let i = 0; i < 8; i++) {
-    out.push(join(dir, 'src', 'api', 'generated', FILE));
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return out;
+  return dataFileCandidates(from, join('generated', FILE), join('src', 'api', 'generated', FILE));
 }
 
 function load(): SchemaMap {

@@ -16,6 +16,7 @@
  * `unable to parse requirement: <nil>: Invalid value: "a:b": name part must consist of ...`.
  */
 
+import { isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './validation.js';
 import { badRequest } from './errors.js';
 
 /** selection.Operator spellings. */
@@ -45,68 +46,14 @@ export interface LabelSelector {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation (k8s.io/apimachinery/pkg/util/validation, 1.32 wording)
-
-const QUALIFIED_NAME_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
-const QUALIFIED_NAME_RE = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
-const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
-const LABEL_VALUE_RE = new RegExp(`^${LABEL_VALUE_FMT}$`);
-const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  // Upstream puts the ", " after every example and " or " before all but the first, which
-  // leaves two blanks before each "or"; clients compare these texts, so keep it.
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
-}
-const maxLenError = (n: number) => `must be no more than ${n} characters`;
-const EMPTY_ERROR = 'must be non-empty';
-const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
-
-const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+// Validation: the same validators (and messages) as everywhere else in keelson.
 
 /** IsDNS1123Subdomain: the messages for a bad DNS subdomain (empty list when valid). */
-export function dns1123SubdomainErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 253) errs.push(maxLenError(253));
-  if (!DNS1123_SUBDOMAIN_RE.test(value)) {
-    errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, 'example.com'));
-  }
-  return errs;
-}
-
+export const dns1123SubdomainErrors = isDNS1123Subdomain;
 /** IsQualifiedName: the messages for a bad label key (empty list when valid). */
-export function labelKeyErrors(value: string): string[] {
-  const errs: string[] = [];
-  const parts = value.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push(`prefix part ${EMPTY_ERROR}`);
-    else for (const m of dns1123SubdomainErrors(prefix)) errs.push(`prefix part ${m}`);
-  } else {
-    return [`a qualified name ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  if (name.length === 0) errs.push(`name part ${EMPTY_ERROR}`);
-  else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!QUALIFIED_NAME_RE.test(name)) errs.push(`name part ${regexError(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
-  return errs;
-}
-
+export const labelKeyErrors = isQualifiedName;
 /** IsValidLabelValue: the messages for a bad label value (empty list when valid). */
-export function labelValueErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > 63) errs.push(maxLenError(63));
-  if (!LABEL_VALUE_RE.test(value)) {
-    errs.push(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
-  }
-  return errs;
-}
+export const labelValueErrors = isValidLabelValue;
 
 /** Go's %q for a string (strconv.Quote): what upstream messages print around values. */
 export function goQuote(s: string): string {

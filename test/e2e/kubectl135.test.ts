@@ -8,43 +8,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEPLOY_V1, DEPLOY_V2 } from './fixtures.js';
 import { Cluster, waitFor } from './harness.js';
 import { kubectl135, run, toolError, type RunResult } from './tools.js';
 
 const KUBECTL = await kubectl135();
 const skip = !KUBECTL && `kubectl 1.35 is unavailable: ${toolError}`;
-
-const DEPLOY_V1 = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels:
-    app: web
-    tier: front
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.25
-        ports:
-        - containerPort: 80
-        env:
-        - name: A
-          value: "1"
-        - name: B
-          value: "2"
-`;
-
-// The second apply changes the image, removes env B and the tier label.
-const DEPLOY_V2 = DEPLOY_V1.replace('nginx:1.25', 'nginx:1.26').replace('    tier: front\n', '').replace(/        - name: B\n          value: "2"\n/, '');
 
 describe('kubectl 1.35 against keelson server', { skip, concurrency: false }, () => {
   let c: Cluster;

@@ -8,6 +8,7 @@
  * module (running from src/) and in `src/apimachinery/protobuf/` of every ancestor directory
  * (running from dist/ or another outDir), as src/api/schemas.ts does.
  */
+import { dataFileCandidates } from '../../util/data-file.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,15 +71,7 @@ let cache: ProtoTables | undefined;
 
 /** Candidate locations of the table, nearest first. */
 export function protoTableCandidates(from: string = fileURLToPath(import.meta.url)): string[] {
-  let dir = dirname(from);
-  const out = [join(dir, FILE)];
-  for (let i = 0; i < 8; i++) {
-    out.push(join(dir, 'src', 'apimachinery', 'protobuf', FILE));
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return out;
+  return dataFileCandidates(from, FILE, join('src', 'apimachinery', 'protobuf', FILE));
 }
 
 function load(): ProtoTables {
