@@ -77,6 +77,12 @@ describe('bad input', { concurrency: false }, () => {
     assert.ok(fields.some((f: string) => f.startsWith('spec.containers[0].ports[0].containerPort')), JSON.stringify(fields));
   });
 
+  it('a protobuf body that does not decode is 400', async () => {
+    const body = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), Buffer.from([0x0a, 0x50, 0x01, 0x02])]);
+    expectStatus(await raw(c, 'POST', CM, body, { 'Content-Type': 'application/vnd.kubernetes.protobuf' }), 400, 'BadRequest');
+    expectStatus(await raw(c, 'POST', CM, Buffer.from('not protobuf at all'), { 'Content-Type': 'application/vnd.kubernetes.protobuf' }), 400, 'BadRequest');
+  });
+
   it('bodies over 3 MiB are 413', async () => {
     const big = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { a: 'x'.repeat(3 * 1024 * 1024 + 10) } });
     expectStatus(await raw(c, 'POST', CM, big), 413, 'RequestEntityTooLarge');

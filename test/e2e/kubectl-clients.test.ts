@@ -182,6 +182,35 @@ describe('kubectl: server-side apply, generators, auth, CRDs', { skip, concurren
     assert.deepEqual([scale.json.spec.replicas, scale.json.status.replicas], [3, 3]);
     assert.match(await c.k(['get', 'all']), /crontab.stable.example.com\/ct1/);
     assert.match(await c.k(['explain', 'crontab.spec']), /cronSpec\s+<string>/);
+    // A cluster-scoped CRD with two served versions (conversion None): written through one,
+    // read through the other.
+    await c.k(['apply', '-f', c.writeFile('crd-multi.yaml', `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: zones.infra.example.com
+spec:
+  group: infra.example.com
+  scope: Cluster
+  names: {plural: zones, singular: zone, kind: Zone}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {region: {type: string}}}}}}
+  - name: v1beta1
+    served: true
+    storage: false
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {region: {type: string}}}}}}
+`)]);
+    await c.k(['apply', '-f', c.writeFile('zone.yaml', 'apiVersion: infra.example.com/v1beta1\nkind: Zone\nmetadata:\n  name: eu-1\nspec:\n  region: eu\n')]);
+    const v1 = await raw(c, 'GET', '/apis/infra.example.com/v1/zones/eu-1');
+    assert.equal(v1.json.apiVersion, 'infra.example.com/v1');
+    assert.equal(v1.json.spec.region, 'eu');
+    const beta = await raw(c, 'GET', '/apis/infra.example.com/v1beta1/zones/eu-1');
+    assert.equal(beta.json.apiVersion, 'infra.example.com/v1beta1');
+    assert.match(await c.k(['get', 'zones']), /^eu-1\s+\d+s$/m);
+    assert.equal((await raw(c, 'GET', '/apis/infra.example.com/v1/namespaces/default/zones')).status, 404, 'cluster-scoped');
+
     // Deleting the CRD deletes its objects and stops serving them.
     await c.k(['delete', 'crd', 'crontabs.stable.example.com']);
     const gone = await c.kubectl(['get', 'crontabs.stable.example.com']);
