@@ -33,6 +33,7 @@ import { Aggregator } from './aggregator.js';
 import { issueClientCert } from './auth/pki.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
 import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
 import { AllowAuthenticated, AuthorizerChain, allowAllRules } from './auth/authz.js';
 import { ensurePki, type Pki } from './auth/pki.js';
@@ -136,6 +137,7 @@ export class APIServer {
       const e = this.cache.get(nsStore.key(undefined, name));
       return e ? JSON.parse(e.json) : undefined;
     }));
+    admission.add(new DefaultTolerationSeconds());
 
     await this.cache.start();
     await this.bootstrap();
