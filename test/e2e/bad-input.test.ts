@@ -4,6 +4,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Cluster, raw } from './harness.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
@@ -38,6 +40,13 @@ describe('bad input', { concurrency: false }, () => {
     expectStatus(await raw(c, 'GET', CM, undefined, {}, { auth: false }), 401, 'Unauthorized');
     const v = await raw(c, 'GET', '/version', undefined, {}, { auth: false });
     assert.equal(v.status, 200);
+  });
+
+  it('the static admin bearer token authenticates; a wrong token is 401', async () => {
+    const token = readFileSync(join(c.dataDir, 'pki', 'admin.token'), 'utf8').trim();
+    const ok = await raw(c, 'GET', CM, undefined, { Authorization: `Bearer ${token}` }, { auth: false });
+    assert.equal(ok.status, 200, ok.body);
+    expectStatus(await raw(c, 'GET', CM, undefined, { Authorization: 'Bearer not-the-token' }, { auth: false }), 401, 'Unauthorized');
   });
 
   it('malformed JSON is 400', async () => {
