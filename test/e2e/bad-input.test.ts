@@ -49,6 +49,20 @@ describe('bad input', { concurrency: false }, () => {
     expectStatus(await raw(c, 'GET', CM, undefined, { Authorization: 'Bearer not-the-token' }, { auth: false }), 401, 'Unauthorized');
   });
 
+  it('discovery and OpenAPI answer 304 to a matching If-None-Match', async () => {
+    const agg = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+    const first = await raw(c, 'GET', '/apis', undefined, { Accept: agg });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    const etag = String(first.headers.etag);
+    assert.equal((await raw(c, 'GET', '/apis', undefined, { Accept: agg, 'If-None-Match': etag })).status, 304);
+    const root = await raw(c, 'GET', '/openapi/v3');
+    const url = root.json.paths['apis/apps/v1'].serverRelativeURL;
+    const gv = await raw(c, 'GET', url);
+    assert.equal(gv.status, 200);
+    assert.equal((await raw(c, 'GET', url, undefined, { 'If-None-Match': String(gv.headers.etag) })).status, 304);
+  });
+
   it('malformed JSON is 400', async () => {
     expectStatus(await raw(c, 'POST', CM, '{"apiVersion": "v1", "kind": '), 400, 'BadRequest', /JSON/);
   });

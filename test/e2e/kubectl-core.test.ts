@@ -198,6 +198,11 @@ lastTimestamp: "${new Date().toISOString().replace(/\.\d+Z/, 'Z')}"
     assert.match(await c.k(['get', 'priorityclass', 'high']), /high\s+1000\s+false/);
     await c.k(['-n', 'team-a', 'create', '-f', c.writeFile('cm2.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: in-a\n')]);
     assert.match(await c.k(['get', 'cm', '-A']), /^team-a\s+in-a\s+0\s+/m);
+    // Pages of one item (limit/continue) list the same objects as one page.
+    const paged = await c.k(['get', 'cm', '-A', '--chunk-size=1', '-o', 'name']);
+    const whole = await c.k(['get', 'cm', '-A', '-o', 'name']);
+    assert.equal(paged, whole);
+    assert.ok(paged.trim().split('\n').length >= 2, paged);
     const missing = await c.kubectl(['-n', 'nope', 'create', '-f', c.writeFile('cm3.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /namespaces "nope" not found/);
