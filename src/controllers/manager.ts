@@ -26,6 +26,12 @@ import { NamespaceController, type NamespaceControllerOptions } from './namespac
 import { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector/garbage-collector.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { JobController } from './job/job-controller.js';
+import { CronJobController } from './cronjob/cronjob-controller.js';
+import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { ServiceAccountsController } from './serviceaccount/serviceaccount-controller.js';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { logger } from '../util/log.js';
 
 const log = logger('controller-manager');
@@ -51,6 +57,12 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableCon
   garbagecollector: (ctx) => new GarbageCollector(ctx.client, ctx.options.garbageCollector),
   replicaset: (ctx) => new ReplicaSetController(ctx.client),
   deployment: (ctx) => new DeploymentController(ctx.client),
+  job: (ctx) => new JobController(ctx.client),
+  cronjob: (ctx) => new CronJobController(ctx.client),
+  endpoint: (ctx) => new EndpointsController(ctx.client),
+  endpointslice: (ctx) => new EndpointSliceController(ctx.client),
+  serviceaccount: (ctx) => new ServiceAccountsController(ctx.client),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx.client),
 };
 
 export interface LeaderElectionSettings {
