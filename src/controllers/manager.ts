@@ -32,6 +32,8 @@ import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { logger } from '../util/log.js';
 
 const log = logger('controller-manager');
@@ -63,6 +65,8 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableCon
   endpointslice: (ctx) => new EndpointSliceController(ctx.client),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx.client),
   nodelifecycle: (ctx) => new NodeLifecycleController(ctx.client),
+  daemonset: (ctx) => new DaemonSetController(ctx.client),
+  statefulset: (ctx) => new StatefulSetController(ctx.client),
 };
 
 export interface LeaderElectionSettings {
