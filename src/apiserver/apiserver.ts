@@ -4,7 +4,6 @@
  * HTTP/1.1 (also to clients that offer no ALPN, as kubectl's upgrade requests do).
  */
 import http2 from 'node:http2';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -286,4 +285,3 @@ export class APIServer {
   }
 }
 
-export { http };

@@ -235,7 +235,7 @@ export class ResourceStore {
         for (const kv of page.items) {
           if (limit && items.length === limit) { more = true; stopped = true; break; }
           lastKey = kv.key;
-          const e = this.indexEntry(kv);
+          const e = this.indexer(kv);
           if (match(e)) items.push({ json: kv.value, rev: kv.modRevision });
         }
         if (stopped || !page.more || !page.items.length) break;
@@ -252,10 +252,6 @@ export class ResourceStore {
     const out: ListOutcome = { items, resourceVersion: rv };
     if (more) out.continueToken = encodeContinue(rv, lastKey, this.prefix);
     return out;
-  }
-
-  private indexEntry(kv: KeyValue): { labels?: Record<string, string>; fields: Record<string, string> } {
-    return this.indexer(kv);
   }
 
   /**
@@ -569,10 +565,5 @@ export class ResourceStore {
       }
     }
     return out;
-  }
-
-  /** Guard for operations that need a live namespace (used by admission). */
-  static forbiddenInTerminating(ns: string): StatusError {
-    return forbidden(`unable to create new content in namespace ${ns} because it is being terminated`);
   }
 }

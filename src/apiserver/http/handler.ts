@@ -328,7 +328,6 @@ export class APIHandler {
     }
 
     if (r.info.group === 'apiextensions.k8s.io' && r.info.kind === 'CustomResourceDefinition' && !ctx.dryRun && ['create', 'update', 'patch', 'delete'].includes(verb)) {
-      res.once('finish', () => {});
       const settle = this.deps.afterCRDWrite;
       if (settle) {
         const orig = (res as ServerResponse).end.bind(res as ServerResponse);
@@ -637,8 +636,7 @@ export class APIHandler {
   }
 
   private async scale(req: Req, res: Res, r: Route, method: string, ctx: WriteContext): Promise<void> {
-    const accept = req.headers['accept'] as string | undefined;
-    const fmt = negotiate(accept, {});
+    negotiate(req.headers['accept'] as string | undefined, {}); // 406 for unacceptable Accept
     if (method === 'GET') {
       const obj = await r.store.get(r.namespace, r.name!);
       return writeJSON(res, 200, JSON.stringify(this.toScale(obj, r.info)));
@@ -671,7 +669,7 @@ export class APIHandler {
       else obj.spec = { ...(obj.spec ?? {}), replicas };
       return { obj, preconditionRV };
     });
-    writeJSON(res, 200, JSON.stringify(fmt.kind === 'json' ? this.toScale(result.obj, r.info) : this.toScale(result.obj, r.info)), this.warningHeaders(ctx));
+    writeJSON(res, 200, JSON.stringify(this.toScale(result.obj, r.info)), this.warningHeaders(ctx));
   }
 
   private async binding(res: Res, r: Route, ctx: WriteContext, body: any): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type StorageEvent,
   type Watch,
 } from '../interface.js';
+import { QueuedWatcher, cloneKv } from '../watcher.js';
 
 /** One write to one key. A tombstone records the value the key had when it was deleted. */
 interface Version {
@@ -28,15 +29,6 @@ interface Version {
   createRevision: number;
 }
 
-function cloneKv(kv: KeyValue): KeyValue {
-  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision };
-}
-
-function cloneEvent(ev: StorageEvent): StorageEvent {
-  const out: StorageEvent = { type: ev.type, kv: cloneKv(ev.kv), revision: ev.revision };
-  if (ev.prevKv) out.prevKv = cloneKv(ev.prevKv);
-  return out;
-}
 
 /** Index of the first element of the sorted array that is >= key (or > key when strict). */
 function lowerBound(sorted: readonly string[], key: string, strict: boolean): number {
@@ -63,67 +55,6 @@ function versionAt(versions: readonly Version[], revision: number): Version | un
   return lo === 0 ? undefined : versions[lo - 1];
 }
 
-/**
- * A registered watch. Events are queued and delivered from a microtask so a callback never runs
- * inside a write (and may itself write to the storage). `cursor` is the revision of the last
- * event queued; anything at or below it is dropped, which makes delivery exactly-once.
- */
-class MemoryWatcher implements Watch {
-  private queue: StorageEvent[] = [];
-  private head = 0;
-  private scheduled = false;
-  stopped = false;
-
-  constructor(
-    readonly prefix: string,
-    public cursor: number,
-    private readonly onEvent: (ev: StorageEvent) => void,
-    private readonly onError: (err: Error) => void,
-    private readonly detach: (w: MemoryWatcher) => void,
-  ) {}
-
-  push(ev: StorageEvent): void {
-    if (this.stopped || ev.revision <= this.cursor || !ev.kv.key.startsWith(this.prefix)) return;
-    this.cursor = ev.revision;
-    this.queue.push(ev);
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    while (!this.stopped && this.head < this.queue.length) {
-      const ev = this.queue[this.head++]!;
-      try {
-        this.onEvent(cloneEvent(ev));
-      } catch (err) {
-        this.fail(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    this.queue = [];
-    this.head = 0;
-  }
-
-  /** Stops the watch and reports err, once. */
-  fail(err: Error): void {
-    if (this.stopped) return;
-    this.stop();
-    this.onError(err);
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.queue = [];
-    this.head = 0;
-    this.detach(this);
-  }
-}
 
 export class MemoryStorage implements Storage {
   private rev = 0;
@@ -134,7 +65,7 @@ export class MemoryStorage implements Storage {
   private keys: string[] = [];
   /** Every event with revision > compactRev, in revision order. */
   private log: StorageEvent[] = [];
-  private readonly watchers = new Set<MemoryWatcher>();
+  private readonly watchers = new Set<QueuedWatcher>();
   private closed = false;
 
   async currentRevision(): Promise<number> {
@@ -238,7 +169,7 @@ export class MemoryStorage implements Storage {
     onEvent: (ev: StorageEvent) => void,
     onError: (err: Error) => void,
   ): Watch {
-    const w = new MemoryWatcher(prefix, fromRevision, onEvent, onError, (x) => this.watchers.delete(x));
+    const w = new QueuedWatcher(prefix, fromRevision, onEvent, onError, (x) => this.watchers.delete(x));
     if (this.closed) {
       queueMicrotask(() => w.fail(new StorageError('storage is closed')));
       return w;

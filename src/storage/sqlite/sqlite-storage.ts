@@ -42,6 +42,7 @@ import {
   type StorageEvent,
   type Watch,
 } from '../interface.js';
+import { QueuedWatcher, cloneKv } from '../watcher.js';
 
 export interface SqliteStorageOptions {
   /**
@@ -108,92 +109,14 @@ function rowKv(r: Row): KeyValue {
   return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id };
 }
 
-function cloneKv(kv: KeyValue): KeyValue {
-  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision };
-}
 
-function cloneEvent(ev: StorageEvent): StorageEvent {
-  const out: StorageEvent = { type: ev.type, kv: cloneKv(ev.kv), revision: ev.revision };
-  if (ev.prevKv) out.prevKv = cloneKv(ev.prevKv);
-  return out;
-}
-
-/**
- * A registered watch. While `live` is false the watcher is catching up from the table and
- * ignores notifications (the rows are in the table and the catch-up will read them). The switch
- * to live happens in the same synchronous step as the catch-up query that found no more rows, so
- * no write can fall in between. `cursor` is the last revision handed over; anything at or below
- * it is dropped, which makes delivery exactly-once and in order.
- */
-class SqliteWatcher implements Watch {
-  live = false;
-  stopped = false;
-  private queue: StorageEvent[] = [];
-  private head = 0;
-  private scheduled = false;
-
-  constructor(
-    readonly prefix: string,
-    public cursor: number,
-    private readonly onEvent: (ev: StorageEvent) => void,
-    private readonly onError: (err: Error) => void,
-    private readonly detach: (w: SqliteWatcher) => void,
-  ) {}
-
-  /** Queues a live event; delivered from a microtask so callbacks never run inside a write. */
-  push(ev: StorageEvent): void {
-    if (this.stopped || !this.live || ev.revision <= this.cursor || !ev.kv.key.startsWith(this.prefix)) return;
-    this.cursor = ev.revision;
-    this.queue.push(ev);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-  }
-
-  /** Delivers a catch-up event directly (the catch-up loop already runs outside any write). */
-  deliver(ev: StorageEvent): void {
-    if (this.stopped || ev.revision <= this.cursor) return;
-    this.cursor = ev.revision;
-    this.call(ev);
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    while (!this.stopped && this.head < this.queue.length) this.call(this.queue[this.head++]!);
-    this.queue = [];
-    this.head = 0;
-  }
-
-  private call(ev: StorageEvent): void {
-    try {
-      this.onEvent(cloneEvent(ev));
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
-  fail(err: Error): void {
-    if (this.stopped) return;
-    this.stop();
-    this.onError(err);
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.queue = [];
-    this.head = 0;
-    this.detach(this);
-  }
-}
 
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private rev: number;
   private compactRev: number;
   private closed = false;
-  private readonly watchers = new Set<SqliteWatcher>();
+  private readonly watchers = new Set<QueuedWatcher>();
   private timer: NodeJS.Timeout | undefined;
   /** The running compaction, if any (compactions never overlap). */
   private compacting: Promise<void> | undefined;
@@ -412,7 +335,9 @@ export class SqliteStorage implements Storage {
     onEvent: (ev: StorageEvent) => void,
     onError: (err: Error) => void,
   ): Watch {
-    const w = new SqliteWatcher(prefix, fromRevision, onEvent, onError, (x) => this.watchers.delete(x));
+    const w = new QueuedWatcher(prefix, fromRevision, onEvent, onError, (x) => this.watchers.delete(x));
+    // Live events are ignored until the catch-up from the table has handed over (catchUp).
+    w.live = false;
     if (this.closed) {
       queueMicrotask(() => w.fail(new StorageError('storage is closed')));
       return w;
@@ -494,7 +419,7 @@ export class SqliteStorage implements Storage {
    * between pages; once a page comes back short and nothing was written since it was read, the
    * watcher switches to live notifications in that same synchronous step.
    */
-  private async catchUp(w: SqliteWatcher): Promise<void> {
+  private async catchUp(w: QueuedWatcher): Promise<void> {
     const hi = prefixEnd(w.prefix);
     try {
       // Never call onEvent from inside watch(): the caller does not have the handle yet.
