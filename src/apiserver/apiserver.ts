@@ -39,6 +39,8 @@ import { ensurePki, type Pki } from './auth/pki.js';
 import { Discovery } from './discovery.js';
 import { OpenAPIV3 } from './openapi.js';
 import { APIHandler } from './http/handler.js';
+import { NodeProxy } from './http/node-proxy.js';
+import { ensureKubeletClientCert } from './auth/pki.js';
 import { StatusError } from '../apimachinery/errors.js';
 import { adminKubeconfig, writeKubeconfig } from '../cli/kubeconfig.js';
 import { logger } from '../util/log.js';
@@ -84,6 +86,8 @@ export class APIServer {
   allStores = new Map<string, ResourceStore>();
   crds?: CRDManager;
   aggregator?: Aggregator;
+  /** Pod log/exec/attach/portforward to kubelets. */
+  nodeProxy?: NodeProxy;
   private crdInfos: ResourceInfo[] = [];
   private remoteInfos: ResourceInfo[] = [];
   private remoteKeys = new Set<string>();
@@ -178,6 +182,12 @@ export class APIServer {
     this.onResourcesChanged = () => { discovery.invalidate(); openapi.invalidate(); };
     const authz = new AuthorizerChain([new AllowAuthenticated()]);
     const virtual = new Map(this.resources.filter((r) => r.verbs.length === 1 && r.verbs[0] === 'create').map((r) => [`${r.group}/${r.version}/${r.plural}`, r] as const));
+    const stores = this.stores;
+    this.nodeProxy = new NodeProxy({
+      getPod: (ns, name) => stores.get('/v1/pods')!.get(ns, name),
+      getNode: (name) => stores.get('/v1/nodes')!.get(undefined, name),
+      clientCert: await ensureKubeletClientCert(this.pki),
+    });
     const handler = new APIHandler({
       stores: () => this.allStores, discovery, openapi, authn, authz, virtual,
       reviews: { authz, authn, rules: { rulesFor: (user) => allowAllRules(user) } },
@@ -185,6 +195,7 @@ export class APIServer {
       ready: () => this.ready, watchTimeoutSeconds: this.opts.watchTimeoutSeconds,
       afterCRDWrite: async () => { await this.cache.sync(); await this.crds?.settled(); },
       aggregator: { route: (g, v) => this.aggregator?.route(g, v), proxy: (t, req, res, p, u) => this.aggregator!.proxy(t as any, req, res, p, u) },
+      nodeProxy: this.nodeProxy,
     });
 
     this.server = http2.createSecureServer({
@@ -195,6 +206,7 @@ export class APIServer {
       // answers ENHANCE_YOUR_CALM to new streams once that much is buffered.
       maxSessionMemory: 256,
     }, handler.handle as any);
+    this.server.on('upgrade', handler.handleUpgrade); // exec/attach/portforward (HTTP/1.1 upgrades)
     this.server.on('sessionError', (err) => log.debug('http2 session error', { err }));
     this.server.on('tlsClientError', (err) => log.debug('tls client error', { err }));
     await new Promise<void>((resolve, reject) => {
@@ -278,6 +290,7 @@ export class APIServer {
     const srv = this.server;
     this.server = undefined;
     if (srv) await new Promise<void>((resolve) => { srv.close(() => resolve()); setTimeout(resolve, 1000).unref(); });
+    this.nodeProxy?.close();
     this.crds?.close();
     this.aggregator?.close();
     this.cache?.stop();

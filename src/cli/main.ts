@@ -12,6 +12,7 @@ import { mergeIntoKubeconfig } from './kubeconfig.js';
 import { startControllerManager } from '../controllers/run.js';
 import { startScheduler } from '../scheduler/run.js';
 import { runSimNodes } from '../simnodes/cli.js';
+import { runAgentCommand, runUp, runDown } from './node.js';
 
 const program = new Command();
 program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
@@ -105,25 +106,44 @@ program.command('server')
     }
   });
 
+program.command('agent')
+  .description('run the node agent (kubelet on containerd) against an API server')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .option('--data-dir <dir>', 'node state directory', join(defaultDataDir(), 'node'))
+  .option('--node-name <name>', 'node name (default: the hostname)')
+  .option('--node-ip <ip>', 'the node\'s InternalIP (default: first non-loopback IPv4)')
+  .option('--pod-cidr <cidr>', 'this node\'s pod range', '10.244.0.0/24')
+  .option('--cluster-cidr <cidr>', 'the cluster\'s pod range (routed locally)', '10.244.0.0/16')
+  .option('--service-cidr <cidr>', 'the service range (routed locally)', '10.96.0.0/16')
+  .option('--cluster-dns <ip>', 'cluster DNS server for pods (dnsPolicy ClusterFirst)')
+  .option('--container-runtime-endpoint <ep>', 'use this CRI endpoint instead of starting containerd')
+  .option('--registry-mirror <host=url...>', 'pull <host> images from <url>, e.g. docker.io=http://127.0.0.1:5000')
+  .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
+  .option('--bridge <name>', 'pod network bridge', 'keelson0')
+  .action(async (o) => {
+    await runAgentCommand(o, onSignals);
+  });
+
 program.command('up')
-  .description('start a single-node cluster and point kubectl at it')
+  .description('start a single-node cluster (API server, controllers, scheduler, local registry, node agent) and point kubectl at it')
   .option('--data-dir <dir>', 'state directory', defaultDataDir())
   .option('--port <port>', 'API server HTTPS port', '6443')
   .option('--kubeconfig <path>', 'kubeconfig to merge the cluster into', process.env.KUBECONFIG?.split(':')[0] ?? join(os.homedir(), '.kube', 'config'))
+  .option('--no-agent', 'control plane only (no node)')
+  .option('--pod-cidr <cidr>', 'the node\'s pod range', '10.244.0.0/24')
+  .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
+  .option('--bridge <name>', 'pod network bridge', 'keelson0')
   .action(async (o) => {
-    const say = (m: string) => process.stdout.write(`keelson: ${m}\n`);
-    say(`starting the API server (data in ${o.dataDir})…`);
-    const server = new APIServer({ dataDir: o.dataDir, port: Number(o.port) });
-    const controllers = new AbortController();
-    onSignals(async () => { say('stopping…'); controllers.abort(); await server.stop(); });
-    await server.start();
-    say('starting the controller manager and the scheduler…');
-    startControllerManager(server.kubeconfigPath, controllers.signal);
-    startScheduler(server.kubeconfigPath, controllers.signal);
-    mergeIntoKubeconfig(o.kubeconfig, readFileSync(server.kubeconfigPath, 'utf8'));
-    say(`API server ready at ${server.url}`);
-    say(`kubeconfig: context "keelson" in ${o.kubeconfig} (also ${server.kubeconfigPath})`);
-    say('try: kubectl get namespaces');
+    await runUp(o, onSignals);
+  });
+
+program.command('down')
+  .description('stop the cluster started by `keelson up` (its pods stop; `up` brings them back)')
+  .option('--data-dir <dir>', 'state directory', defaultDataDir())
+  .option('--wipe', 'also delete all cluster state (containers, images, the store)')
+  .option('--bridge <name>', 'pod network bridge to remove with --wipe', 'keelson0')
+  .action(async (o) => {
+    await runDown(o);
   });
 
 program.parseAsync(process.argv).catch((err) => {

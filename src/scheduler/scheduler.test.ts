@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestCluster, eventually, type TestCluster } from '../client/testing.js';
 import { LEASES } from '../client/index.js';
 import { Scheduler, PODS, NODES, PRIORITY_CLASSES } from './scheduler.js';
-import { EVENTS } from './event-recorder.js';
+import { EVENTS } from '../client/event-recorder.js';
 import { SimNodes } from '../simnodes/sim-nodes.js';
 import { zoneLabels } from '../simnodes/cli.js';
 

@@ -41,7 +41,7 @@ import { PodInfo } from './pod-info.js';
 import { DEFAULT_SCHEDULER_NAME, Profile, defaultPlugins } from './profile.js';
 import { FitError, GenericScheduler } from './generic-scheduler.js';
 import { Preemptor } from './preemption.js';
-import { EventRecorder, type ObjectReference } from './event-recorder.js';
+import { EventRecorder, type ObjectReference } from '../client/event-recorder.js';
 
 const log = logger('scheduler');
 

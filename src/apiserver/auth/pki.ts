@@ -168,7 +168,7 @@ interface LeafSpec {
   days?: number;
 }
 
-interface CaMaterial { certPem: string; keyPem: string }
+export interface CaMaterial { certPem: string; keyPem: string }
 
 function sanJson(hosts: string[]): X509.JsonGeneralNames {
   const dns = new Set<string>();
@@ -183,13 +183,14 @@ function sanJson(hosts: string[]): X509.JsonGeneralNames {
   return [...[...dns].sort().map((value) => ({ type: 'dns' as const, value })), ...[...ips].map((value) => ({ type: 'ip' as const, value }))];
 }
 
-async function createCa(): Promise<CaMaterial> {
+/** A new self-signed CA (ECDSA P-256, 10 years). Exported for self-signed serving certificates (kubelet). */
+export async function createCa(cn: string = CA_CN): Promise<CaMaterial> {
   const x = await x509();
   const { keys, keyPem } = await newLeafKey();
   const now = Date.now();
   const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
-    name: [{ CN: [CA_CN] }],
+    name: [{ CN: [cn] }],
     keys,
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + CA_VALIDITY_DAYS * DAY),
@@ -372,4 +373,29 @@ export function subjectFromCert(peerCertificate: PeerCertificate): { user: strin
   const o = subject.O;
   const groups = o === undefined ? [] : Array.isArray(o) ? [...o] : [o];
   return { user, groups };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API server's client certificate for kubelets (kubeadm: apiserver-kubelet-client.crt/key).
+
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+
+/**
+ * The certificate the API server presents to kubelets (logs, exec, attach, port-forward):
+ * CN kube-apiserver-kubelet-client, O system:masters, clientAuth, signed by the cluster CA.
+ * Kept as apiserver-kubelet-client.crt/.key in the PKI directory; created on first start and
+ * re-issued under the same rules as the other leaves (missing, wrong key, other CA, expiring).
+ */
+export async function ensureKubeletClientCert(pki: Pick<Pki, 'dir' | 'caCertPem' | 'caKeyPem'>): Promise<{ certPem: string; keyPem: string }> {
+  const ca: CaMaterial = { certPem: pki.caCertPem, keyPem: pki.caKeyPem };
+  const spec: LeafSpec = { cn: KUBELET_CLIENT_USER, orgs: ['system:masters'], usage: 'client' };
+  const certFile = path.join(pki.dir, 'apiserver-kubelet-client.crt');
+  const keyFile = path.join(pki.dir, 'apiserver-kubelet-client.key');
+  const certPem = await readIfExists(certFile);
+  const keyPem = await readIfExists(keyFile);
+  if (certPem !== undefined && keyPem !== undefined && await leafStillGood(ca, certPem, keyPem, spec)) return { certPem, keyPem };
+  const issued = await issueLeaf(ca, spec);
+  await writeAtomic(keyFile, issued.keyPem, 0o600);
+  await writeAtomic(certFile, issued.certPem, 0o644);
+  return issued;
 }

@@ -40,6 +40,13 @@ import type { UserInfo } from '../admission/admission.js';
 import { logger } from '../../util/log.js';
 import { review, type ReviewDeps } from '../../registry/reviews/reviews.js';
 import { applyConfiguration, validateFieldManager } from '../../apimachinery/managedfields/apply.js';
+// -- pod log/exec/attach/portforward via the kubelet (node-proxy.ts) --
+import { ServerResponse as Http1ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { NODE_PROXY_SUBRESOURCES, type NodeProxy, type UpgradeConnection } from './node-proxy.js';
+/** The raw connection of an HTTP/1.1 upgrade request, by request (see handleUpgrade). */
+const UPGRADES = new WeakMap<object, UpgradeConnection>();
 
 const log = logger('apiserver');
 
@@ -71,6 +78,8 @@ export interface HandlerDeps {
   aggregator?: { route(group: string, version: string): unknown | undefined; proxy(target: unknown, req: IncomingMessage, res: Res, pathAndQuery: string, user: UserInfo): void };
   /** Resolves once a CRD write is being served (its stores exist), so clients can use it at once. */
   afterCRDWrite?: () => Promise<void>;
+  /** Pod log/exec/attach/portforward, served by the pod's kubelet. */
+  nodeProxy?: NodeProxy;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -128,6 +137,24 @@ export class APIHandler {
     }).finally(() => {
       log.debug('request', { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
     });
+  };
+
+  /**
+   * The server's 'upgrade' event (HTTP/1.1 requests with Upgrade: SPDY/3.1 or websocket, as
+   * kubectl sends for exec/attach/port-forward). The request goes through the normal handler
+   * with an HTTP/1.1 response on its connection, so authentication, authorization and errors
+   * are as for any request; the node proxy takes the connection over when it relays. The
+   * connection closes after any ordinary response.
+   */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const res = new Http1ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    let released = false;
+    res.on('finish', () => { if (!released) socket.end(); });
+    socket.on('error', () => socket.destroy());
+    UPGRADES.set(req, { socket, head, release: () => { released = true; res.detachSocket(socket as Socket); } });
+    this.handle(req, res);
   };
 
   private async dispatch(req: Req, res: Res): Promise<void> {
@@ -305,6 +332,15 @@ export class APIHandler {
     };
     const d = await this.deps.authz.authorize(attrs);
     if (d.decision !== 'allow') throw forbidden(forbiddenMessage(attrs));
+
+    if (this.deps.nodeProxy && !r.info.group && r.info.plural === 'pods' && r.name && r.subresource && NODE_PROXY_SUBRESOURCES.has(r.subresource)) {
+      if (r.subresource !== 'log' && verb === 'get') {
+        // A WebSocket exec/attach/portforward is a GET; it needs `create` as well (KEP-4006).
+        const c: AuthorizationAttributes = { ...attrs, verb: 'create' };
+        if ((await this.deps.authz.authorize(c)).decision !== 'allow') throw forbidden(forbiddenMessage(c));
+      }
+      return this.deps.nodeProxy.serve(req, res, { namespace: r.namespace!, name: r.name, subresource: r.subresource, method, query: q }, UPGRADES.get(req));
+    }
 
     const ctx: WriteContext = {
       user, dryRun: this.dryRun(q), fieldManager: q.get('fieldManager') ?? undefined, warnings: [],

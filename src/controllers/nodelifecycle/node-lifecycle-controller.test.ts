@@ -4,7 +4,7 @@ import { startTestCluster, eventually } from '../../client/testing.js';
 import { SimNodes } from '../../simnodes/sim-nodes.js';
 import { NodeLifecycleController, NODES } from './node-lifecycle-controller.js';
 import { PODS } from '../replicaset/controller-utils.js';
-import { EVENTS } from '../../scheduler/event-recorder.js';
+import { EVENTS } from '../../client/event-recorder.js';
 import { evictionDecision, tolerates, TAINT_UNREACHABLE, TAINT_NOT_READY } from './taints.js';
 
 test('tolerates and evictionDecision', () => {

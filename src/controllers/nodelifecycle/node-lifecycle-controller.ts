@@ -24,7 +24,7 @@
  * pod forever. An Event TaintManagerEviction is recorded on the pod.
  */
 import { Controller, Informer, LEASES, isConflict, isNotFound, keyOf, splitKey, type Lease, type RestClient } from '../../client/index.js';
-import { EventRecorder } from '../../scheduler/event-recorder.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { innerSignal, PODS, type Obj } from '../replicaset/controller-utils.js';
 import { logger } from '../../util/log.js';
 import {

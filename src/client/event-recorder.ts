@@ -9,7 +9,7 @@
  *    (the event correlator's aggregation), e.g. "FailedScheduling (x5 over 2m)".
  * Event names are `<object name>.<hex nanoseconds>` as client-go makes them.
  */
-import { isNotFound, type ResourceDescriptor, type RestClient } from '../client/index.js';
+import { isNotFound, type ResourceDescriptor, type RestClient } from './index.js';
 import { logger } from '../util/log.js';
 
 const log = logger('event-recorder');

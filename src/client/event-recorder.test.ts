@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestCluster, eventually } from '../client/testing.js';
+import { startTestCluster, eventually } from './testing.js';
 import { EventRecorder, EVENTS } from './event-recorder.js';
 
 test('EventRecorder writes core/v1 events and aggregates repeats into count', async (t) => {

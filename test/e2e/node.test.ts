@@ -1,0 +1,305 @@
+/**
+ * The node agent end to end (issue 5): `keelson server` + `keelson agent` on its own real
+ * containerd, images from keelson's local registry, driven by the real kubectl. One cluster is
+ * shared by the whole file; each test uses its own pods.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeCluster, nodeSkipReason, ready, phase, cstatus } from './node-harness.js';
+import { waitFor } from './harness.js';
+
+const skip = nodeSkipReason();
+
+describe('node agent on containerd', { skip, concurrency: 4 }, () => {
+  let n: NodeCluster;
+
+  before(async () => { n = await NodeCluster.start(); });
+  after(async () => { await n?.stop(); });
+
+  it('registers a Ready node with the machine\'s capacity', async () => {
+    const node = await n.kjson(['get', 'node', n.nodeName]);
+    assert.ok(Number(node.status.capacity.cpu) >= 1);
+    assert.match(node.status.capacity.memory, /^\d+Ki$/);
+    assert.equal(node.status.nodeInfo.containerRuntimeVersion.startsWith('containerd://'), true);
+    assert.equal(node.spec.podCIDR, n.podCIDR);
+    const lease = await n.kjson(['get', 'lease', n.nodeName, '-n', 'kube-node-lease']);
+    assert.equal(lease.spec.holderIdentity, n.nodeName);
+    const wide = await n.k(['get', 'nodes', '-o', 'wide']);
+    assert.match(wide, new RegExp(`${n.nodeName}\\s+Ready`));
+  });
+
+  it('runs a busybox pod: Running, pod IP in the node range, logs', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: hello}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'echo hello from $(hostname); sleep 3600']
+`);
+    const p = await n.waitPod('hello', 'Ready', ready);
+    const prefix = n.podCIDR.split('.').slice(0, 3).join('.');
+    assert.ok(p.status.podIP.startsWith(`${prefix}.`), `pod IP ${p.status.podIP} outside ${n.podCIDR}`);
+    assert.equal(p.status.phase, 'Running');
+    assert.match(cstatus(p, 'main').containerID, /^containerd:\/\//);
+    await waitFor('logs', async () => /hello from hello/.test((await n.kubectl(['logs', 'hello'])).stdout), 20000, 250);
+    const ev = await n.events('hello');
+    for (const r of ['Pulled', 'Created', 'Started']) assert.match(ev, new RegExp(r));
+  });
+
+  it('runs the seed fortune-client: the init container loops, the main container waits', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: fortune-client
+spec:
+  initContainers:
+    - name: init
+      image: busybox
+      command:
+      - sh
+      - -c
+      - 'while true; do echo "Waiting for fortune service to come up..."; wget http://fortune -q -T 1 -O /dev/null >/dev/null 2>/dev/null && break; sleep 1; done; echo "Service is up! Starting main container."'
+  containers:
+    - image: busybox
+      name: main
+      command:
+      - sh
+      - -c
+      - 'echo "Main container started. Reading fortune very 10 seconds."; while true; do echo "-------------"; wget -q -O - http://fortune; sleep 10; done'
+`);
+    await waitFor('init container running', async () => {
+      const r = await n.kubectl(['logs', 'fortune-client', '-c', 'init']);
+      return /Waiting for fortune service to come up/.test(r.stdout);
+    }, 60000, 250);
+    const out = await n.k(['get', 'pod', 'fortune-client', '--no-headers']);
+    assert.match(out, /Init:0\/1/);
+    const p = await n.pod('fortune-client');
+    assert.equal(cstatus(p, 'main').state.waiting.reason, 'PodInitializing');
+  });
+
+  it('runs init containers in order, then the app container', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: inits}
+spec:
+  volumes: [{name: shared, emptyDir: {}}]
+  initContainers:
+  - {name: one, image: busybox, command: [sh, -c, 'echo one >> /data/order'], volumeMounts: [{name: shared, mountPath: /data}]}
+  - {name: two, image: busybox, command: [sh, -c, 'echo two >> /data/order'], volumeMounts: [{name: shared, mountPath: /data}]}
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'cat /data/order; sleep 3600'], volumeMounts: [{name: shared, mountPath: /data}]}
+`);
+    await n.waitPod('inits', 'Ready', ready);
+    await waitFor('order in logs', async () => (await n.kubectl(['logs', 'inits'])).stdout === 'one\ntwo\n', 20000, 250);
+  });
+
+  it('seed pod-with-prestop-hook: a postStart hook exiting 15 kills the container, events say so', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: pod-with-prestop-hook
+spec:
+  containers:
+    - image: luksa/kubia
+      name: kubia
+      ports:
+        - containerPort: 8080
+          protocol: TCP
+      lifecycle:
+        postStart:
+          exec:
+            command:
+              - sh
+              - -c
+              - "echo 'hook will fail with exit code 15'; sleep 5 ; exit 15"
+        preStop:
+          httpGet:
+            port: 8080
+            path: shutdown
+`);
+    await waitFor('FailedPostStartHook event', async () => /FailedPostStartHook/.test(await n.events('pod-with-prestop-hook')), 60000, 500);
+    const ev = await n.events('pod-with-prestop-hook');
+    assert.match(ev, /exited with 15/);
+    await n.waitPod('pod-with-prestop-hook', 'restarted', (p) => (cstatus(p, 'kubia')?.restartCount ?? 0) >= 1, 60000);
+  });
+
+  it('a failing liveness probe restarts the container; a readiness probe flips Ready', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: probes}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: live
+    image: busybox
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600']
+    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+      periodSeconds: 1
+      failureThreshold: 2
+  - name: ready
+    image: busybox
+    command: [sh, -c, 'sleep 3600']
+    readinessProbe:
+      exec: {command: [cat, /tmp/ready]}
+      periodSeconds: 1
+`);
+    await n.waitPod('probes', 'live restarted', (p) => (cstatus(p, 'live')?.restartCount ?? 0) >= 1, 60000);
+    assert.match(await n.events('probes'), /Liveness probe failed/);
+    let p = await n.pod('probes');
+    assert.equal(ready(p), false);
+    await n.k(['exec', 'probes', '-c', 'ready', '--', 'touch', '/tmp/ready']);
+    p = await n.waitPod('probes', 'ready container Ready', (x) => cstatus(x, 'ready')?.ready === true, 30000);
+    await n.k(['exec', 'probes', '-c', 'ready', '--', 'rm', '/tmp/ready']);
+    await n.waitPod('probes', 'ready container not Ready', (x) => cstatus(x, 'ready')?.ready === false, 30000);
+  });
+
+  it('graceful termination waits the grace period when SIGTERM is ignored', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: stubborn}
+spec:
+  terminationGracePeriodSeconds: 4
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'trap "" TERM; while true; do sleep 1; done']
+`);
+    await n.waitPod('stubborn', 'Ready', ready);
+    const t0 = Date.now();
+    await n.k(['delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s']);
+    const took = Date.now() - t0;
+    assert.ok(took >= 3500, `deletion took ${took} ms, less than the 4 s grace period`);
+  });
+
+  it('honours each restartPolicy', async () => {
+    const pod = (name: string, policy: string, code: number) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: ${policy}
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'sleep 1; exit ${code}']}
+---
+`;
+    await n.apply(pod('never-ok', 'Never', 0) + pod('never-fail', 'Never', 3) + pod('onfailure-fail', 'OnFailure', 3) + pod('always-ok', 'Always', 0));
+    const ok = await n.waitPod('never-ok', 'Succeeded', phase('Succeeded'));
+    assert.equal(cstatus(ok, 'main').state.terminated.reason, 'Completed');
+    const fail = await n.waitPod('never-fail', 'Failed', phase('Failed'));
+    assert.equal(cstatus(fail, 'main').state.terminated.exitCode, 3);
+    assert.equal(cstatus(fail, 'main').restartCount, 0);
+    await n.waitPod('onfailure-fail', 'restarted', (p) => cstatus(p, 'main')?.restartCount >= 1);
+    await n.waitPod('always-ok', 'restarted', (p) => cstatus(p, 'main')?.restartCount >= 1);
+    const cl = await n.waitPod('always-ok', 'CrashLoopBackOff', (p) => cstatus(p, 'main')?.state?.waiting?.reason === 'CrashLoopBackOff' || cstatus(p, 'main')?.restartCount >= 2);
+    assert.equal(cl.status.phase, 'Running');
+  });
+
+  it('runs a Job to completion', async () => {
+    await n.apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: count}
+spec:
+  completions: 2
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: busybox, command: [sh, -c, 'echo done']}
+`);
+    await waitFor('job complete', async () => {
+      const j = await n.kjson(['get', 'job', 'count']);
+      return j.status?.succeeded === 2 && j.status.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True');
+    }, 90000, 500);
+    const pods = await n.kjson(['get', 'pods', '-l', 'job-name=count']);
+    assert.ok(pods.items.every((p: any) => p.status.phase === 'Succeeded'));
+  });
+
+  it('reports OOMKilled when a container exceeds its memory limit', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: oom}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'tail /dev/zero']
+    resources: {limits: {memory: 32Mi}}
+`);
+    const p = await n.waitPod('oom', 'Failed', phase('Failed'), 60000);
+    assert.equal(cstatus(p, 'main').state.terminated.reason, 'OOMKilled');
+  });
+
+  it('shares an emptyDir between two containers; configMap volume updates in place, env does not; downward API', async () => {
+    await n.k(['create', 'configmap', 'cfg', '--from-literal=color=blue']);
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: volumes
+  labels: {app: vol, tier: test}
+spec:
+  volumes:
+  - {name: shared, emptyDir: {}}
+  - {name: cfg, configMap: {name: cfg}}
+  - name: info
+    downwardAPI:
+      items:
+      - {path: labels, fieldRef: {fieldPath: metadata.labels}}
+  containers:
+  - name: writer
+    image: busybox
+    command: [sh, -c, 'echo written-by-writer > /shared/file; sleep 3600']
+    volumeMounts: [{name: shared, mountPath: /shared}]
+  - name: reader
+    image: busybox
+    command: [sh, -c, 'sleep 3600']
+    env:
+    - name: COLOR
+      valueFrom: {configMapKeyRef: {name: cfg, key: color}}
+    - name: MY_POD
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: MY_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    volumeMounts:
+    - {name: shared, mountPath: /shared}
+    - {name: cfg, mountPath: /etc/cfg}
+    - {name: info, mountPath: /etc/info}
+`);
+    const p = await n.waitPod('volumes', 'Ready', ready);
+    await waitFor('shared file', async () => (await n.kubectl(['exec', 'volumes', '-c', 'reader', '--', 'cat', '/shared/file'])).stdout === 'written-by-writer\n', 20000, 250);
+    assert.equal(await n.k(['exec', 'volumes', '-c', 'reader', '--', 'cat', '/etc/cfg/color']), 'blue');
+    assert.equal(await n.k(['exec', 'volumes', '-c', 'reader', '--', 'sh', '-c', 'echo $COLOR $MY_POD $MY_IP']), `blue volumes ${p.status.podIP}\n`);
+    assert.match(await n.k(['exec', 'volumes', '-c', 'reader', '--', 'cat', '/etc/info/labels']), /app="vol"\ntier="test"/);
+    await n.k(['patch', 'configmap', 'cfg', '-p', '{"data":{"color":"green"}}']);
+    await waitFor('configMap volume updated', async () => (await n.kubectl(['exec', 'volumes', '-c', 'reader', '--', 'cat', '/etc/cfg/color'])).stdout === 'green', 60000, 500);
+    assert.equal(await n.k(['exec', 'volumes', '-c', 'reader', '--', 'sh', '-c', 'echo $COLOR']), 'blue\n');
+  });
+
+  it('rolls out a Deployment on the real node', async () => {
+    await n.apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: kubia
+        image: luksa/kubia
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {port: 8080, path: /}, periodSeconds: 1}
+`);
+    await n.k(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+    await n.k(['set', 'env', 'deployment/web', 'VERSION=2']);
+    await n.k(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+    const pods = await n.kjson(['get', 'pods', '-l', 'app=web']);
+    const running = pods.items.filter((p: any) => !p.metadata.deletionTimestamp);
+    assert.equal(running.length, 2);
+    assert.ok(running.every((p: any) => p.spec.containers[0].env?.[0]?.value === '2'));
+  });
+});
