@@ -21,6 +21,30 @@ if ! command -v kubectl >/dev/null; then
   if [ ! -f /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -qq; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null || say "could not install kubectl; e2e tests will be skipped"
 fi
+# The node (keelson agent / up): containerd + runc, the CNI plugins, iptables and iproute2,
+# Debian's docker-registry (the local docker.io mirror) and busybox-static (keelson builds its
+# pause, busybox and kubia images from it; nothing is ever downloaded at run time).
+apt_updated=0
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+have_cmd containerd || need_pkgs+=(containerd)
+have_cmd runc || need_pkgs+=(runc)
+{ [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ]; } || need_pkgs+=(containernetworking-plugins)
+have_cmd iptables || need_pkgs+=(iptables)
+have_cmd ip || need_pkgs+=(iproute2)
+have_cmd docker-registry || need_pkgs+=(docker-registry)
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need_pkgs+=(busybox-static)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing ${need_pkgs[*]} (the node: containers, pod network, local images)…"
+    apt-get update -qq || true
+    apt_updated=1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null \
+      || say "could not install ${need_pkgs[*]}; the node agent and its tests will not run"
+  else
+    say "not root: cannot install ${need_pkgs[*]}; the node agent needs them (and root)"
+  fi
+fi
 # Test-only dependencies (`scripts/ensure-deps.sh test`, as npm test calls it).
 if [ "${1:-}" = "test" ]; then
 # The Python client e2e test (test/e2e/python-client.test.ts) runs Debian's python3-kubernetes with

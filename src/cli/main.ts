@@ -120,6 +120,7 @@ program.command('agent')
   .option('--registry-mirror <host=url...>', 'pull <host> images from <url>, e.g. docker.io=http://127.0.0.1:5000')
   .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
   .option('--bridge <name>', 'pod network bridge', 'keelson0')
+  .option('--pod-manifest-path <dir>', 'static pod manifests directory')
   .action(async (o) => {
     await runAgentCommand(o, onSignals);
   });

@@ -48,7 +48,7 @@ export async function runAgentCommand(o: Record<string, any>, onSignals: OnSigna
     client, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: o.nodeIp, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr,
     serviceCIDR: o.serviceCidr, clusterDNS: o.clusterDns ? [o.clusterDns] : [], containerRuntimeEndpoint: o.containerRuntimeEndpoint,
     registryMirrors: parseMirrors(o.registryMirror), kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge,
-    clientCaPem: caFromKubeconfig(o.kubeconfig), progress: say,
+    clientCaPem: caFromKubeconfig(o.kubeconfig), progress: say, staticPodPath: o.podManifestPath,
     // Crash-loop back-off start (default 10 s as the kubelet); tests shorten it.
     backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
   }, ac.signal);
@@ -115,6 +115,7 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
     agent = await startAgent({
       client, dataDir: join(dataDir, 'node'), podCIDR: o.podCidr, clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16',
       registryMirrors: mirrors, kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge, clientCaPem: server.pki.caCertPem, progress: say,
+      staticPodPath: join(dataDir, 'manifests'),
       backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
     }, ac.signal);
     const node = agent.kubelet.opts.nodeName;

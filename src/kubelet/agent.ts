@@ -41,6 +41,8 @@ export interface AgentOptions {
   /** CA that signs the API server's kubelet-client certificate (required client certs on :10250). */
   clientCaPem: string;
   backoffInitialMs?: number;
+  /** Static pod manifests directory. */
+  staticPodPath?: string;
   progress?: (msg: string) => void;
 }
 
@@ -100,7 +102,7 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
     client: o.client, runtime, nodeName, rootDir: join(o.dataDir, 'kubelet'), logDir: join(o.dataDir, 'pod-logs'),
     hostIP, kubeletPort: server.port, podCIDR: o.podCIDR, clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain,
     caCertPem: o.clientCaPem, runtimeVersion: `${version.runtimeName}://${version.runtimeVersion}`,
-    backoffInitialMs: o.backoffInitialMs,
+    backoffInitialMs: o.backoffInitialMs, staticPodPath: o.staticPodPath,
   });
   await kubelet.start(signal);
   return {

@@ -32,6 +32,7 @@ import { machineInfo, nodeLabels, nodeStatus, type MachineInfo } from './node-st
 import { VolumeManager } from './volumes/volume-manager.js';
 import { makeEnvironment, expandCommand } from './env.js';
 import { makeHostsFile, makeResolvConf } from './pod-files.js';
+import { readManifests, syncStaticPods } from './static-pods.js';
 
 const log = logger('kubelet');
 
@@ -69,6 +70,8 @@ export interface KubeletOptions {
   leaseSeconds?: number;
   nodeStatusSeconds?: number;
   labels?: Record<string, string>;
+  /** Directory of static pod manifests (checked every 5 s). */
+  staticPodPath?: string;
 }
 
 export class Kubelet {
@@ -176,6 +179,15 @@ export class Kubelet {
     every((this.opts.nodeStatusSeconds ?? 10) * 1000, () => this.updateNodeStatus());
     every(this.opts.plegMs ?? 1000, () => this.relist());
     every(this.opts.resyncMs ?? 10_000, async () => { for (const uid of this.workers.uids()) this.workers.enqueue(uid); });
+    if (this.opts.staticPodPath) {
+      const dir = this.opts.staticPodPath;
+      mkdirSync(dir, { recursive: true });
+      const syncStatic = async () => {
+        await syncStaticPods(this.client, readManifests(dir, this.opts.nodeName, this.node?.metadata?.uid), this.podInformer.list());
+      };
+      await syncStatic().catch((err) => log.warn('static pods sync failed', { err: (err as Error).message }));
+      every(5000, syncStatic);
+    }
     signal.addEventListener('abort', () => this.stop(), { once: true });
     log.info('kubelet started', { node: this.opts.nodeName });
   }

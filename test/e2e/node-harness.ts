@@ -32,6 +32,7 @@ export class NodeCluster {
   readonly bridge: string;
   readonly podCIDR: string;
   readonly nodeDir: string;
+  readonly manifestDir: string;
 
   private constructor(readonly c: Cluster) {
     const id = randomBytes(3).toString('hex');
@@ -39,6 +40,7 @@ export class NodeCluster {
     this.bridge = `kt${id}`;
     this.podCIDR = `10.244.${100 + (parseInt(id, 16) % 150)}.0/24`;
     this.nodeDir = join(c.dataDir, 'node');
+    this.manifestDir = join(c.dataDir, 'manifests');
   }
 
   static async start(serverArgs: string[] = [], agentArgs: string[] = []): Promise<NodeCluster> {
@@ -60,7 +62,7 @@ export class NodeCluster {
     this.agentLogs = '';
     this.agent = spawn(process.execPath, [BIN, 'agent', '--kubeconfig', this.c.kubeconfig, '--data-dir', this.nodeDir,
       '--node-name', this.nodeName, '--pod-cidr', this.podCIDR, '--bridge', this.bridge, '--kubelet-port', '0',
-      '--registry-mirror', `docker.io=${this.registry.url}`, ...extra], {
+      '--registry-mirror', `docker.io=${this.registry.url}`, '--pod-manifest-path', this.manifestDir, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: process.env.KEELSON_LOG ?? 'warn', KEELSON_BACKOFF_MS: '1000' },
     });
     this.agent.stdout!.on('data', (d) => { this.agentLogs += d; });

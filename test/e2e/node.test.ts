@@ -7,6 +7,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeCluster, nodeSkipReason, ready, phase, cstatus } from './node-harness.js';
 import { waitFor } from './harness.js';
+import { writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 
 const skip = nodeSkipReason();
 
@@ -301,5 +303,23 @@ spec:
     const running = pods.items.filter((p: any) => !p.metadata.deletionTimestamp);
     assert.equal(running.length, 2);
     assert.ok(running.every((p: any) => p.spec.containers[0].env?.[0]?.value === '2'));
+  });
+
+  it('runs static pods from the manifest directory and removes them with the file', async () => {
+    const file = join(n.manifestDir, 'static-web.yaml');
+    writeFileSync(file, `apiVersion: v1
+kind: Pod
+metadata: {name: static-web}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: busybox, command: [sh, -c, 'sleep 3600']}
+`);
+    const name = `static-web-${n.nodeName}`;
+    const p = await n.waitPod(name, 'Ready', ready, 60000);
+    assert.equal(p.metadata.annotations['kubernetes.io/config.source'], 'file');
+    assert.equal(p.metadata.ownerReferences?.[0]?.kind, 'Node');
+    unlinkSync(file);
+    await waitFor('static pod removed', async () => (await n.kubectl(['get', 'pod', name])).code !== 0, 60000, 500);
   });
 });

@@ -141,8 +141,8 @@ test('follow streams appended lines and stops once the container exited and the 
     isRunning: async () => running,
   });
   await gotFirst;
-  appendFileSync(p, `${T(2)} stdout P sec`);
-  appendFileSync(p, `ond\n${T(2)} stdout F ond\n`); // a record split across writes
+  appendFileSync(p, `${T(2)} stdout P sec`); // a record split across writes…
+  appendFileSync(p, `\n${T(2)} stdout F ond\n`); // …and a line split across records
   await waitFor(() => chunks.join('') === 'first\nsecond\n');
   appendFileSync(p, `${T(3)} stdout F third\n`);
   running = false;
