@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type { RuntimeService } from './cri/api.js';
 
@@ -107,4 +108,52 @@ export async function runLifecycleHandler(t: ActionTarget, handler: NonNullable<
     return { ok: true, message: '' };
   }
   return { ok: false, message: 'handler has no action' };
+}
+
+const HEALTH_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
+
+/**
+ * A gRPC probe: the standard health service (grpc.health.v1.Health/Check) on the pod's port,
+ * success only for SERVING. The two tiny messages are encoded by hand (HealthCheckRequest
+ * {string service = 1}, HealthCheckResponse {enum status = 1}).
+ */
+export function grpcAction(t: ActionTarget, probe: { port: number; service?: string }, timeoutSeconds: number): Promise<ActionResult> {
+  const host = t.podIP || '127.0.0.1';
+  const target = `${host.includes(':') ? `[${host}]` : host}:${probe.port}`;
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+  const encode = (req: { service: string }) => {
+    const svc = Buffer.from(req.service, 'utf8');
+    if (!svc.length) return Buffer.alloc(0);
+    const len: number[] = [];
+    let n = svc.length;
+    while (n > 0x7f) { len.push((n & 0x7f) | 0x80); n >>>= 7; }
+    len.push(n);
+    return Buffer.concat([Buffer.from([0x0a, ...len]), svc]);
+  };
+  const decode = (buf: Buffer) => {
+    let status = 0;
+    for (let i = 0; i < buf.length;) {
+      const tag = buf[i++];
+      let v = 0, shift = 0;
+      for (;;) { const b = buf[i++]; v |= (b & 0x7f) << shift; shift += 7; if (!(b & 0x80) || i >= buf.length) break; }
+      if (tag === 0x08) status = v;
+      else break;
+    }
+    return { status };
+  };
+  return new Promise((resolve) => {
+    const deadline = new Date(Date.now() + timeoutSeconds * 1000);
+    client.makeUnaryRequest('/grpc.health.v1.Health/Check', encode, decode, { service: probe.service ?? '' }, new grpc.Metadata(), { deadline },
+      (err: grpc.ServiceError | null, res?: { status: number }) => {
+        client.close();
+        if (err) {
+          if (err.code === grpc.status.DEADLINE_EXCEEDED) resolve({ ok: false, message: `timeout: health rpc did not complete within ${timeoutSeconds}s` });
+          else if (err.code === grpc.status.UNAVAILABLE) resolve({ ok: false, message: `timeout: failed to connect service "${target}" within ${timeoutSeconds}s: ${err.details}` });
+          else resolve({ ok: false, message: `error: health rpc probe failed: ${err.details || err.message}` });
+          return;
+        }
+        const name = HEALTH_STATUS[res?.status ?? 0] ?? String(res?.status);
+        resolve(res?.status === 1 ? { ok: true, message: '' } : { ok: false, message: `service unhealthy (responded with "${name}")` });
+      });
+  });
 }

@@ -9,7 +9,7 @@
  */
 import type { Container, Pod, Probe } from 'kubernetes-types/core/v1.js';
 import type { RuntimeService } from './cri/api.js';
-import { execAction, httpGetAction, tcpAction, type ActionResult, type ActionTarget } from './lifecycle.js';
+import { execAction, grpcAction, httpGetAction, tcpAction, type ActionResult, type ActionTarget } from './lifecycle.js';
 import { containerRef } from './runtime-manager.js';
 import type { ObjectReference } from '../client/event-recorder.js';
 
@@ -135,9 +135,6 @@ export function runProbe(t: ActionTarget, probe: Probe, timeoutSeconds: number):
   if (probe.exec?.command) return execAction(t, probe.exec.command, timeoutSeconds);
   if (probe.httpGet) return httpGetAction(t, probe.httpGet, timeoutSeconds);
   if (probe.tcpSocket) return tcpAction(t, probe.tcpSocket, timeoutSeconds);
-  if (probe.grpc) {
-    // gRPC health checking: a TCP-level check of the port (the standard health service call is not implemented yet).
-    return tcpAction(t, { port: probe.grpc.port }, timeoutSeconds);
-  }
+  if (probe.grpc) return grpcAction(t, probe.grpc, timeoutSeconds);
   return Promise.resolve({ ok: false, message: 'probe has no action' });
 }
