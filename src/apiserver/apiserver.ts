@@ -289,8 +289,8 @@ export class APIServer {
     this.ready = false;
     const srv = this.server;
     this.server = undefined;
+    this.nodeProxy?.close(); // exec/attach/port-forward relays and log streams would hold the server open
     if (srv) await new Promise<void>((resolve) => { srv.close(() => resolve()); setTimeout(resolve, 1000).unref(); });
-    this.nodeProxy?.close();
     this.crds?.close();
     this.aggregator?.close();
     this.cache?.stop();

@@ -60,6 +60,8 @@ export function writeRawResponse(socket: Duplex, code: number, body: string, hea
   const head = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Unknown'}`, 'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${buf.length}`, 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), buf]));
+  // A client that never closes its side must not keep the connection forever.
+  setTimeout(() => socket.destroy(), 10_000).unref();
 }
 
 export interface ResponseHead {

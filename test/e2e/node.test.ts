@@ -7,7 +7,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeCluster, nodeSkipReason, ready, phase, cstatus } from './node-harness.js';
 import { waitFor } from './harness.js';
-import { writeFileSync, unlinkSync } from 'node:fs';
+import { writeFileSync, unlinkSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import http from 'node:http';
 import { join } from 'node:path';
 
 const skip = nodeSkipReason();
@@ -321,5 +324,67 @@ spec:
     assert.equal(p.metadata.ownerReferences?.[0]?.kind, 'Node');
     unlinkSync(file);
     await waitFor('static pod removed', async () => (await n.kubectl(['get', 'pod', name])).code !== 0, 60000, 500);
+  });
+
+  it('streams: logs (tail, previous, follow), exec with exit codes and stdin, attach, cp both ways, port-forward', async () => {
+    await n.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: stream}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: counter
+    image: busybox
+    command: [sh, -c, 'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.2; done']
+  - name: web
+    image: luksa/kubia
+    ports: [{containerPort: 8080}]
+  - name: once
+    image: busybox
+    command: [sh, -c, 'echo run-$(date +%s%N); sleep 1; exit 1']
+`);
+    await n.waitPod('stream', 'counter and web running', (p) => !!cstatus(p, 'counter')?.state?.running && !!cstatus(p, 'web')?.state?.running);
+    // logs
+    await waitFor('a few lines', async () => (await n.kubectl(['logs', 'stream', '-c', 'counter'])).stdout.split('\n').length > 5, 20000, 250);
+    const tail = await n.k(['logs', 'stream', '-c', 'counter', '--tail=2']);
+    assert.equal(tail.trim().split('\n').length, 2);
+    assert.match(await n.k(['logs', 'stream', '-c', 'counter', '--tail=1', '--timestamps']), /^\d{4}-\d\d-\d\dT\S+Z line \d+\n$/);
+    const follow = await n.kubectl(['logs', '-f', 'stream', '-c', 'counter', '--tail=1'], { timeoutMs: 2500 });
+    assert.ok(follow.stdout.trim().split('\n').length >= 3, `follow gave ${JSON.stringify(follow.stdout)}`);
+    // kubectl picks the first container itself and says so.
+    const noName = await n.kubectl(['logs', 'stream', '--tail=1']);
+    assert.equal(noName.code, 0, noName.stderr);
+    assert.match(noName.stderr, /Defaulted container "counter" out of: counter, web, once/);
+    await n.waitPod('stream', 'once restarted', (p) => (cstatus(p, 'once')?.restartCount ?? 0) >= 1, 60000);
+    assert.match(await n.k(['logs', 'stream', '-c', 'once', '--previous']), /^run-\d+/);
+    // exec: output, exit code, stdin
+    assert.equal(await n.k(['exec', 'stream', '-c', 'counter', '--', 'echo', 'hi']), 'hi\n');
+    const failing = await n.kubectl(['exec', 'stream', '-c', 'counter', '--', 'sh', '-c', 'exit 7']);
+    assert.equal(failing.code, 7);
+    assert.equal(await n.k(['exec', '-i', 'stream', '-c', 'counter', '--', 'sh', '-c', 'cat | tr a-z A-Z'], { input: 'piped\n' }), 'PIPED\n');
+    // attach (output of the running main process)
+    const att = await n.kubectl(['attach', 'stream', '-c', 'counter'], { timeoutMs: 3000 });
+    assert.match(att.stdout, /line \d+/);
+    // cp both ways
+    const tmp = mkdtempSync(join(tmpdir(), 'keelson-cp-'));
+    try {
+      writeFileSync(join(tmp, 'in.txt'), 'copied in\n');
+      await n.k(['cp', join(tmp, 'in.txt'), 'stream:/tmp/in.txt', '-c', 'counter']);
+      assert.equal(await n.k(['exec', 'stream', '-c', 'counter', '--', 'cat', '/tmp/in.txt']), 'copied in\n');
+      await n.k(['cp', 'stream:/tmp/in.txt', join(tmp, 'out.txt'), '-c', 'counter']);
+      assert.equal(readFileSync(join(tmp, 'out.txt'), 'utf8'), 'copied in\n');
+    } finally { rmSync(tmp, { recursive: true, force: true }); }
+    // port-forward to kubia
+    const pf = spawn('kubectl', ['--kubeconfig', n.c.kubeconfig, 'port-forward', 'pod/stream', ':8080'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: n.c.home } });
+    try {
+      let out = '';
+      pf.stdout.on('data', (d) => { out += d; });
+      pf.stderr.on('data', (d) => { out += d; });
+      const port = await waitFor('port-forward ready', () => Number(out.match(/127\.0\.0\.1:(\d+) -> 8080/)?.[1]), 20000, 100);
+      for (let i = 0; i < 3; i++) {
+        const body = await new Promise<string>((res, rej) => http.get({ host: '127.0.0.1', port, path: '/' }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); }).on('error', rej));
+        assert.equal(body, "You've hit stream\n");
+      }
+    } finally { pf.kill('SIGTERM'); }
   });
 });

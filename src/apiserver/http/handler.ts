@@ -151,7 +151,7 @@ export class APIHandler {
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     let released = false;
-    res.on('finish', () => { if (!released) socket.end(); });
+    res.on('finish', () => { if (!released) { socket.end(); setTimeout(() => socket.destroy(), 10_000).unref(); } });
     socket.on('error', () => socket.destroy());
     UPGRADES.set(req, { socket, head, release: () => { released = true; res.detachSocket(socket as Socket); } });
     this.handle(req, res);

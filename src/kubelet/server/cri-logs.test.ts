@@ -129,7 +129,7 @@ test('a missing file is an empty log', async () => {
   assert.equal(await read(join(dir, 'nope.log')), '');
 });
 
-test('follow streams appended lines and stops once the container exited and the file is drained', async () => {
+test('follow streams appended lines and stops once the container exited and the file is drained', { timeout: 10_000 }, async () => {
   const p = file(`${T(1)} stdout F first\n`);
   let running = true;
   const chunks: string[] = [];
@@ -151,7 +151,7 @@ test('follow streams appended lines and stops once the container exited and the 
   assert.equal(chunks.join(''), 'first\nsecond\nthird\nlast words\n');
 });
 
-test('follow ends when the caller aborts, and waits for a file that does not exist yet', async () => {
+test('follow ends when the caller aborts, and waits for a file that does not exist yet', { timeout: 10_000 }, async () => {
   const p = join(dir, 'later.log');
   const ac = new AbortController();
   const chunks: string[] = [];
@@ -165,7 +165,7 @@ test('follow ends when the caller aborts, and waits for a file that does not exi
   await done;
 });
 
-test('follow with limitBytes stops at the limit', async () => {
+test('follow with limitBytes stops at the limit', { timeout: 10_000 }, async () => {
   const p = file(`${T(1)} stdout F 0123456789\n`);
   const got = await read(p, { follow: true, limitBytes: 4 }, { isRunning: async () => true, pollIntervalMs: 20 });
   assert.equal(got, '0123');

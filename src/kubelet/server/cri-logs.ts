@@ -18,7 +18,7 @@
  * until the container is no longer running and the file is drained, or the caller aborts.
  * Rotated files are not read.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -188,6 +188,7 @@ export async function readCriLogs(path: string, opts: CriLogOptions, hooks: CriL
         start = nl + 1;
       }
       rest = data.subarray(start);
+      await out.flush();
     }
     return total;
   };
@@ -197,6 +198,7 @@ export async function readCriLogs(path: string, opts: CriLogOptions, hooks: CriL
     if (rest.length && !aborted()) await out.record(rest);
     rest = Buffer.alloc(0);
     await out.flushPending();
+    await out.flush();
   };
 
   try {
@@ -207,7 +209,8 @@ export async function readCriLogs(path: string, opts: CriLogOptions, hooks: CriL
     const interval = hooks.pollIntervalMs ?? 1000;
     let watcher: FSWatcher | undefined;
     let wake: (() => void) | undefined;
-    const onChange = () => { const w = wake; wake = undefined; w?.(); };
+    let changed = false;
+    const onChange = () => { changed = true; const w = wake; wake = undefined; w?.(); };
     const startWatch = () => {
       if (watcher || !fh) return;
       try {
@@ -228,6 +231,7 @@ export async function readCriLogs(path: string, opts: CriLogOptions, hooks: CriL
           running = hooks.isRunning ? await hooks.isRunning() : true;
         }
         if (!fh && await openFile()) startWatch();
+        changed = false;
         await drain();
         if (!running) {
           // The runtime may still be copying the last output when the exit is reported: read
@@ -239,6 +243,7 @@ export async function readCriLogs(path: string, opts: CriLogOptions, hooks: CriL
           }
           break;
         }
+        if (changed || aborted()) continue; // written to while we were reading
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { wake = undefined; resolve(); }, interval);
           wake = () => { clearTimeout(t); resolve(); };
@@ -260,6 +265,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 class LineWriter {
   done = false;
   private remaining: number;
+  private batch: Buffer[] = [];
+  private batchSize = 0;
   private pending: Partial<Record<LogStream, { timestamp: string; timeNs: bigint; parts: Buffer[] }>> = {};
 
   constructor(private opts: CriLogOptions, private hooks: CriLogHooks) {
@@ -306,11 +313,18 @@ class LineWriter {
       this.done = true;
     }
     this.remaining -= chunk.length;
-    if (chunk.length) await this.hooks.write(chunk);
+    if (!chunk.length) return;
+    this.batch.push(chunk);
+    this.batchSize += chunk.length;
+    if (this.batchSize >= 32 * 1024) await this.flush();
   }
-}
 
-/** Size of a file, 0 when it does not exist. */
-export async function fileSize(path: string): Promise<number> {
-  try { return (await stat(path)).size; } catch { return 0; }
+  /** Hands what was collected to the sink (one write per batch, not per line). */
+  async flush(): Promise<void> {
+    if (!this.batch.length) return;
+    const chunk = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch);
+    this.batch = [];
+    this.batchSize = 0;
+    await this.hooks.write(chunk);
+  }
 }

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync, appendFileSync, mkdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import { KubeletServer, type PodLookup } from './kubelet-server.js';
 import { ensureKubeletServingCert } from './serving-cert.js';
@@ -52,6 +53,7 @@ streamServer.on('upgrade', (req, socket, head) => {
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${chosen}\r\n\r\n`);
   if (head.length) socket.write(head);
   socket.on('data', (d) => socket.write(d)); // echo, as a stand-in for SPDY frames
+  socket.on('end', () => socket.end());
   socket.on('error', () => socket.destroy());
 });
 
@@ -144,16 +146,74 @@ async function upgrade(port: number, method: string, path: string, headers: [str
   if (auth.token) lines.push(`Authorization: Bearer ${auth.token}`);
   sock.write(`${lines.join('\r\n')}\r\n\r\n`);
   const head = await readResponseHead(sock);
-  sock.resume();
-  return { head, sock, body: () => collect(sock, head.rest) };
+  return { head, sock, body: () => collect(sock, head.rest, head.headers['transfer-encoding'] === 'chunked') };
 }
 
-function collect(sock: tls.TLSSocket, first: Buffer): Promise<string> {
+function collect(sock: tls.TLSSocket, first: Buffer, chunked: boolean): Promise<string> {
   return new Promise((resolve) => {
     const chunks = [first];
     sock.on('data', (c) => chunks.push(c));
-    sock.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    sock.on('close', () => resolve(chunked ? dechunk(Buffer.concat(chunks)) : Buffer.concat(chunks).toString()));
+    sock.resume();
   });
+}
+
+function dechunk(b: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i < b.length) {
+    const eol = b.indexOf('\r\n', i);
+    const size = parseInt(b.subarray(i, eol).toString(), 16);
+    if (!size) break;
+    out.push(b.subarray(eol + 2, eol + 2 + size));
+    i = eol + 2 + size + 2;
+  }
+  return Buffer.concat(out).toString();
+}
+
+/**
+ * kubectl's port-forward tunnel handshake, which `ws` cannot send ('/' is not allowed in a
+ * subprotocol): a raw upgrade, then minimal client-side WebSocket framing.
+ */
+async function tunnelOpen(port: number, path: string, auth: { cert?: string; key?: string }) {
+  const u = await upgrade(port, 'GET', path, [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'],
+    ['Sec-WebSocket-Key', randomBytes(16).toString('base64')], ['Sec-WebSocket-Protocol', 'SPDY/3.1+portforward.k8s.io']], auth);
+  let pending = u.head.rest;
+  let payload = Buffer.alloc(0);
+  let closed = false;
+  const parse = () => {
+    for (;;) {
+      if (pending.length < 2) return;
+      const op = pending[0] & 0x0f;
+      let len = pending[1] & 0x7f;
+      let off = 2;
+      if (len === 126) { if (pending.length < 4) return; len = pending.readUInt16BE(2); off = 4; }
+      else if (len === 127) { if (pending.length < 10) return; len = Number(pending.readBigUInt64BE(2)); off = 10; }
+      if (pending.length < off + len) return;
+      const data = pending.subarray(off, off + len);
+      if (op === 0 || op === 2) payload = Buffer.concat([payload, data]);
+      if (op === 8) closed = true;
+      pending = pending.subarray(off + len);
+    }
+  };
+  u.sock.on('data', (c: Buffer) => { pending = Buffer.concat([pending, c]); parse(); });
+  u.sock.on('close', () => { closed = true; });
+  u.sock.resume();
+  parse();
+  const frame = (op: number, data: Buffer) => {
+    const mask = randomBytes(4);
+    const masked = Buffer.from(data.map((b, i) => b ^ mask[i % 4]));
+    const len = data.length < 126 ? Buffer.from([0x80 | data.length]) : Buffer.from([0x80 | 126, data.length >> 8, data.length & 0xff]);
+    u.sock.write(Buffer.concat([Buffer.from([0x80 | op]), len, mask, masked]));
+  };
+  return {
+    head: u.head,
+    send: (data: Buffer) => frame(2, data),
+    received: () => payload,
+    closed: () => closed,
+    close: () => { frame(8, Buffer.from([0x03, 0xe8])); },
+    destroy: () => u.sock.destroy(),
+  };
 }
 
 /** Writes `msg` and waits until `expect` has come back. */
@@ -164,6 +224,7 @@ async function roundTrip(sock: tls.TLSSocket, rest: Buffer, msg: string, expect 
     sock.on('data', onData);
     sock.once('close', () => reject(new Error(`closed; got ${JSON.stringify(got)}`)));
   });
+  sock.resume();
   sock.write(msg);
   await done;
 }
@@ -292,20 +353,18 @@ test('kubelet: port-forward over SPDY is relayed; the WebSocket tunnel carries r
   assert.deepEqual(calls[0], { method: 'portForward', args: ['sb-web', []] });
 
   seen.length = 0;
-  const ws = await wsOpen(`wss://127.0.0.1:${kubelet.port}/portForward/default/web`, ['SPDY/3.1+portforward.k8s.io'], auth);
-  assert.equal(ws.protocol, 'SPDY/3.1+portforward.k8s.io');
-  let got = Buffer.alloc(0);
-  ws.on('message', (d: Buffer) => { got = Buffer.concat([got, d]); });
+  const ws = await tunnelOpen(kubelet.port, '/portForward/default/web', auth);
+  assert.equal(ws.head.statusCode, 101);
+  assert.equal(ws.head.headers['sec-websocket-protocol'], 'SPDY/3.1+portforward.k8s.io');
   ws.send(Buffer.from([0x80, 0x03]));
   ws.send(Buffer.from([0x00, 0x01, 0xff]));
-  await eventually(() => got.equals(Buffer.from([0x80, 0x03, 0x00, 0x01, 0xff])), 'tunnelled bytes echoed');
+  await eventually(() => ws.received().equals(Buffer.from([0x80, 0x03, 0x00, 0x01, 0xff])), 'tunnelled bytes echoed');
   // The kubelet made a plain SPDY upgrade to the runtime for it.
   assert.equal(seen[0].method, 'POST');
   assert.equal(seen[0].headers['upgrade'], 'SPDY/3.1');
   assert.equal(seen[0].headers['x-stream-protocol-version'], 'portforward.k8s.io');
-  const closed = new Promise((r) => ws.once('close', r));
   ws.close();
-  await closed;
+  await eventually(() => ws.closed(), 'tunnel closed');
 
   calls.length = 0;
   const v4 = await upgrade(kubelet.port, 'GET', '/portForward/default/web?port=80,8080', [['Connection', 'Upgrade'], ['Upgrade', 'websocket'],
@@ -435,12 +494,12 @@ test('api server: exec/attach/portforward upgrades are relayed to the kubelet', 
     (e: any) => e.status === 400);
 
   // Port-forward tunnel through both.
-  const pf = await wsOpen(`wss://127.0.0.1:${apiPort}/api/v1/namespaces/default/pods/web/portforward`, ['SPDY/3.1+portforward.k8s.io'], admin());
-  let got = '';
-  pf.on('message', (d: Buffer) => { got += d.toString(); });
+  const pf = await tunnelOpen(apiPort, '/api/v1/namespaces/default/pods/web/portforward', admin());
+  assert.equal(pf.head.headers['sec-websocket-protocol'], 'SPDY/3.1+portforward.k8s.io');
   pf.send(Buffer.from('raw spdy'));
-  await eventually(() => got === 'raw spdy', 'tunnel echo');
+  await eventually(() => pf.received().toString() === 'raw spdy', 'tunnel echo');
   pf.close();
+  await eventually(() => pf.closed(), 'tunnel closed');
 });
 
 test('api server: upgrade errors are Status (pod, container, node, credentials) or the kubelet answer', async () => {

@@ -29,8 +29,12 @@
  *   port-forward, WebSocket `SPDY/3.1+portforward.k8s.io` (kubectl ≥ 1.30's tunnel) → the
  *       WebSocket is terminated here; its binary messages are the SPDY byte stream, sent to
  *       containerd over a plain SPDY upgrade made by this kubelet.
- *   port-forward, WebSocket portforward.k8s.io / v4.channel.k8s.io with ?port= (older clients)
- *       → relayed byte for byte.
+ *   port-forward, WebSocket v4.channel.k8s.io / v4.base64.channel.k8s.io with ?port= (client
+ *       libraries: channel 2i = data, 2i+1 = errors of the i-th port) → relayed byte for byte.
+ * Measured on containerd 1.6.20 (kubelet-server.containerd.test.ts): SPDY exec picks v4 and
+ * answers 403 to v5 alone; WebSocket v5 and the SPDY tunnel protocol get 403; streaming URLs
+ * are single use (404 the second time). A tty exec loses its output unless stdin is attached
+ * too (kubectl always sends -t with -i).
  */
 import https from 'node:https';
 import net from 'node:net';
@@ -68,10 +72,12 @@ export interface KubeletServerOptions {
 
 /** WebSocket subprotocols containerd 1.6's streaming server accepts for exec/attach. */
 export const RUNTIME_EXEC_WS_PROTOCOLS = ['channel.k8s.io', 'base64.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
-/** … and for port-forward (the channel protocol with ?port=). */
-export const RUNTIME_PORTFORWARD_WS_PROTOCOLS = ['portforward.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io', 'base64.channel.k8s.io'];
+/** … and for port-forward (the channel protocol with ?port=; measured: not portforward.k8s.io). */
+export const RUNTIME_PORTFORWARD_WS_PROTOCOLS = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
 /** kubectl's port-forward tunnel: SPDY/3.1 frames inside WebSocket binary messages. */
 export const SPDY_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
+const TUNNEL_STAND_IN = 'keelson-spdy-tunnel';
 
 type Route =
   | { kind: 'containerLogs'; namespace: string; pod: string; container: string }
@@ -146,7 +152,7 @@ export class KubeletServer {
   private sockets = new Set<Duplex>();
   private tunnels = new WebSocketServer({
     noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024,
-    handleProtocols: (offered) => (offered.has(SPDY_TUNNEL_PROTOCOL) ? SPDY_TUNNEL_PROTOCOL : false),
+    handleProtocols: (offered) => (offered.has(TUNNEL_STAND_IN) ? SPDY_TUNNEL_PROTOCOL : false),
   });
 
   constructor(private opts: KubeletServerOptions) {}
@@ -357,6 +363,9 @@ export class KubeletServer {
       return;
     }
     if (socket.destroyed) { upstream.destroy(); return; }
+    // `SPDY/3.1+portforward.k8s.io` is not an RFC 6455 token ('/'), which `ws` refuses to parse;
+    // kubectl sends it anyway. Offer `ws` a stand-in and answer with the real name.
+    req.headers['sec-websocket-protocol'] = TUNNEL_STAND_IN;
     this.tunnels.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       log.debug('port-forward tunnel open', { url: req.url });
       bridgeWebSocket(ws, upstream, resp.rest);
