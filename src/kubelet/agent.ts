@@ -16,6 +16,7 @@ import { KubeletServer } from './server/kubelet-server.js';
 import { ensureKubeletServingCert } from './server/serving-cert.js';
 import { Kubelet } from './kubelet.js';
 import { defaultHostIP } from './node-status.js';
+import { StatsProvider } from './stats.js';
 import { logger } from '../util/log.js';
 
 const log = logger('agent');
@@ -90,6 +91,7 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
     port: o.kubeletPort ?? 10250, bindAddress: '0.0.0.0',
     tls: { certPem: cert.certPem, keyPem: cert.keyPem, clientCaPem: o.clientCaPem },
     runtime,
+    stats: new StatsProvider(runtime, nodeName),
     pods: {
       findContainer: (ns, pod, c, prev) => kubelet!.findContainer(ns, pod, c, prev),
       findSandbox: (ns, pod) => kubelet!.findSandbox(ns, pod),

@@ -387,4 +387,16 @@ spec:
       }
     } finally { pf.kill('SIGTERM'); }
   });
+
+  it('serves resource metrics and the stats summary through nodes/proxy', async () => {
+    await n.waitPod('hello', 'Ready', ready);
+    await waitFor('container metrics for hello', async () => {
+      const r = await n.kubectl(['get', '--raw', `/api/v1/nodes/${n.nodeName}/proxy/metrics/resource`]);
+      return /container_memory_working_set_bytes\{container="main",namespace="default",pod="hello"\} \d+/.test(r.stdout)
+        && /node_cpu_usage_seconds_total \d/.test(r.stdout);
+    }, 30000, 500);
+    const summary = JSON.parse(await n.k(['get', '--raw', `/api/v1/nodes/${n.nodeName}/proxy/stats/summary`]));
+    assert.equal(summary.node.nodeName, n.nodeName);
+    assert.ok(summary.pods.some((p: any) => p.podRef.name === 'hello' && p.containers[0].memory.workingSetBytes > 0));
+  });
 });

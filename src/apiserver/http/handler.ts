@@ -106,6 +106,8 @@ interface Route {
   name?: string;
   subresource?: string;
   legacyWatch: boolean;
+  /** nodes/{name}/proxy/{path}: the path after proxy/. */
+  proxyPath?: string;
 }
 
 /** Query booleans as Kubernetes converts them: present and not "false"/"0" (any case) is true. */
@@ -296,6 +298,9 @@ export class APIHandler {
       }
     }
     const s = find(rest[0]);
+    if (s && !group && rest[0] === 'nodes' && rest[2] === 'proxy' && rest.length > 3) {
+      return { info: s.info, store: s, name: rest[1], subresource: 'proxy', proxyPath: rest.slice(3).join('/'), legacyWatch };
+    }
     if (!s || rest.length > 3) return undefined;
     if (s.info.namespaced && rest.length > 1) return undefined; // namespaced object without a namespace
     return { info: s.info, store: s, name: rest[1], subresource: rest[2], legacyWatch };
@@ -340,6 +345,9 @@ export class APIHandler {
         if ((await this.deps.authz.authorize(c)).decision !== 'allow') throw forbidden(forbiddenMessage(c));
       }
       return this.deps.nodeProxy.serve(req, res, { namespace: r.namespace!, name: r.name, subresource: r.subresource, method, query: q }, UPGRADES.get(req));
+    }
+    if (this.deps.nodeProxy && !r.info.group && r.info.plural === 'nodes' && r.name && r.subresource === 'proxy') {
+      return this.deps.nodeProxy.proxyNode(req, res, r.name, r.proxyPath ?? '', method, q);
     }
 
     const ctx: WriteContext = {

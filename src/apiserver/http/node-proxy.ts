@@ -275,6 +275,34 @@ export class NodeProxy {
     });
   }
 
+  /**
+   * nodes/{name}/proxy/{path}: a plain GET of the kubelet's own endpoints (/metrics/resource,
+   * /stats/summary, /healthz, /containerLogs…), as `kubectl get --raw` and metrics-server use it.
+   */
+  async proxyNode(req: Req, res: Res, nodeName: string, path: string, method: string, query: URLSearchParams): Promise<void> {
+    if (method !== 'GET') throw methodNotAllowed('the server does not allow this method on the requested resource');
+    const node = await this.opts.getNode(nodeName);
+    if (!node) throw new StatusError(404, 'NotFound', `nodes "${nodeName}" not found`, { kind: 'nodes', name: nodeName });
+    const { host, port } = await this.kubeletLocation(nodeName);
+    const qs = query.toString();
+    const target = `/${path.split('/').map(enc).join('/')}${qs ? `?${qs}` : ''}`;
+    await new Promise<void>((resolve, reject) => {
+      const kreq = https.request({ host, port, path: target, method: 'GET', agent: this.agent, headers: { Accept: '*/*', 'User-Agent': 'keelson-apiserver' }, timeout: this.opts.dialTimeoutMs ?? 10_000 }, (kres) => {
+        const headers: Record<string, string> = {};
+        const ct = kres.headers['content-type'];
+        if (ct) headers['Content-Type'] = String(ct);
+        (res as ServerResponse).writeHead(kres.statusCode ?? 502, headers);
+        kres.on('data', (d: Buffer) => { (res as ServerResponse).write(d); });
+        kres.on('end', () => { res.end(); resolve(); });
+        kres.on('error', reject);
+      });
+      kreq.on('timeout', () => kreq.destroy(new Error(`timed out connecting to ${host}:${port}`)));
+      kreq.on('error', (err) => reject(internalError(`error dialing backend: ${err.message}`)));
+      res.on('close', () => { if (!kreq.destroyed) kreq.destroy(); resolve(); });
+      kreq.end();
+    });
+  }
+
   // ---- kubelet location and connection -------------------------------------------------------
 
   private async kubeletLocation(nodeName: string): Promise<{ host: string; port: number }> {

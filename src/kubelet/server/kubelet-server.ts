@@ -68,6 +68,8 @@ export interface KubeletServerOptions {
   pods: PodLookup;
   /** Log follow: longest wait between checks for new lines and container exit (default 1000 ms). */
   logPollIntervalMs?: number;
+  /** Resource usage for /metrics/resource (Prometheus text) and /stats/summary (JSON). */
+  stats?: { metricsResource(): Promise<string>; summary(): Promise<unknown> };
 }
 
 /** WebSocket subprotocols containerd 1.6's streaming server accepts for exec/attach. */
@@ -83,7 +85,9 @@ type Route =
   | { kind: 'containerLogs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string }
-  | { kind: 'healthz' };
+  | { kind: 'healthz' }
+  | { kind: 'metricsResource' }
+  | { kind: 'statsSummary' };
 
 class HttpError extends Error {
   constructor(readonly code: number, message: string) { super(message); }
@@ -108,6 +112,8 @@ function route(pathname: string): Route | undefined {
   try { seg = pathname.split('/').filter(Boolean).map(decodeURIComponent); } catch { return undefined; }
   const [kind, ...rest] = seg;
   if (kind === 'healthz' && rest.length === 0) return { kind: 'healthz' };
+  if (kind === 'metrics' && rest.length === 1 && rest[0] === 'resource') return { kind: 'metricsResource' };
+  if (kind === 'stats' && rest.length === 1 && rest[0] === 'summary') return { kind: 'statsSummary' };
   if (kind === 'containerLogs' && rest.length === 3) return { kind, namespace: rest[0], pod: rest[1], container: rest[2] };
   if ((kind === 'exec' || kind === 'attach') && (rest.length === 3 || rest.length === 4)) {
     return { kind, namespace: rest[0], pod: rest[1], container: rest[rest.length - 1] };
@@ -194,6 +200,19 @@ export class KubeletServer {
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, '404 page not found');
       if (r.kind === 'healthz') { res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }); res.end('ok'); return; }
+      if (r.kind === 'metricsResource' || r.kind === 'statsSummary') {
+        if (!this.opts.stats) throw new HttpError(404, '404 page not found');
+        if (r.kind === 'metricsResource') {
+          const text = await this.opts.stats.metricsResource();
+          res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(text);
+        } else {
+          const body = JSON.stringify(await this.opts.stats.summary());
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(body);
+        }
+        return;
+      }
       if (r.kind !== 'containerLogs') throw new HttpError(400, 'Upgrade request required');
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} not allowed`);
       await this.containerLogs(req, res, r, url.searchParams);
@@ -276,7 +295,7 @@ export class KubeletServer {
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const r = route(url.pathname);
       if (!r) throw new HttpError(404, '404 page not found');
-      if (r.kind === 'healthz' || r.kind === 'containerLogs') throw new HttpError(400, `${url.pathname} cannot be upgraded`);
+      if (r.kind === 'healthz' || r.kind === 'containerLogs' || r.kind === 'metricsResource' || r.kind === 'statsSummary') throw new HttpError(400, `${url.pathname} cannot be upgraded`);
       if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed`);
       const q = url.searchParams;
       const ws = isWebSocketUpgrade(req.headers);
