@@ -198,7 +198,8 @@ export function runtimeContract(name: string, make: () => Promise<ContractSubjec
         const done = await waitState(id, 'CONTAINER_EXITED');
         assert.equal(done.exitCode, 3);
         assert.equal(done.reason, 'Error');
-        assert.ok(done.startedAt > 0 && done.finishedAt >= done.startedAt, JSON.stringify(done));
+        // containerd can stamp startedAt a little after a very short process has already finished.
+        assert.ok(done.startedAt > 0 && done.finishedAt > 0 && done.finishedAt >= done.startedAt - 50e6, JSON.stringify(done));
         await assertCode(rt.startContainer(id), 2, 'starting an exited container');
 
         const lines = (await readFile(done.logPath, 'utf8')).trimEnd().split('\n');
