@@ -121,6 +121,8 @@ program.command('agent')
   .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
   .option('--bridge <name>', 'pod network bridge', 'keelson0')
   .option('--pod-manifest-path <dir>', 'static pod manifests directory')
+  .option('--no-proxy', 'do not run the service proxy')
+  .option('--proxy-chain-prefix <p>', 'prefix of the proxy\'s iptables chains', 'KEELSON')
   .action(async (o) => {
     await runAgentCommand(o, onSignals);
   });
@@ -134,6 +136,7 @@ program.command('up')
   .option('--pod-cidr <cidr>', 'the node\'s pod range', '10.244.0.0/24')
   .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
   .option('--bridge <name>', 'pod network bridge', 'keelson0')
+  .option('--service-cidr <cidr>', 'service ClusterIP range', '10.96.0.0/16')
   .action(async (o) => {
     await runUp(o, onSignals);
   });

@@ -15,6 +15,7 @@ import { startAgent, type RunningAgent } from '../kubelet/agent.js';
 import { LocalRegistry } from '../kubelet/images/local-registry.js';
 import { Containerd } from '../kubelet/containerd/containerd.js';
 import { mergeIntoKubeconfig } from './kubeconfig.js';
+import { cleanup as proxyCleanup } from '../proxy/index.js';
 
 type OnSignals = (stop: () => Promise<void>) => void;
 const say = (m: string) => process.stdout.write(`keelson: ${m}\n`);
@@ -49,6 +50,7 @@ export async function runAgentCommand(o: Record<string, any>, onSignals: OnSigna
     serviceCIDR: o.serviceCidr, clusterDNS: o.clusterDns ? [o.clusterDns] : [], containerRuntimeEndpoint: o.containerRuntimeEndpoint,
     registryMirrors: parseMirrors(o.registryMirror), kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge,
     clientCaPem: caFromKubeconfig(o.kubeconfig), progress: say, staticPodPath: o.podManifestPath,
+    proxy: o.proxy, proxyChainPrefix: o.proxyChainPrefix,
     // Crash-loop back-off start (default 10 s as the kubelet); tests shorten it.
     backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
   }, ac.signal);
@@ -72,7 +74,7 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
   }
   writeFileSync(pf, String(process.pid));
   say(`starting the API server (data in ${dataDir})…`);
-  const server = new APIServer({ dataDir, port: Number(o.port) });
+  const server = new APIServer({ dataDir, port: Number(o.port), serviceCIDR: o.serviceCidr });
   const ac = new AbortController();
   let agent: RunningAgent | undefined;
   let registry: LocalRegistry | undefined;
@@ -113,7 +115,7 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
     // Remembered for `keelson down --wipe`, which removes the bridge.
     writeFileSync(join(dataDir, 'node.json'), JSON.stringify({ bridge: o.bridge, podCIDR: o.podCidr }));
     agent = await startAgent({
-      client, dataDir: join(dataDir, 'node'), podCIDR: o.podCidr, clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16',
+      client, dataDir: join(dataDir, 'node'), podCIDR: o.podCidr, clusterCIDR: '10.244.0.0/16', serviceCIDR: o.serviceCidr,
       registryMirrors: mirrors, kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge, clientCaPem: server.pki.caCertPem, progress: say,
       staticPodPath: join(dataDir, 'manifests'),
       backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
@@ -160,5 +162,7 @@ export async function runDown(o: Record<string, any>): Promise<void> {
     }
     rmSync(dataDir, { recursive: true, force: true });
   }
+  // Safety net: the service proxy removes its rules when it stops; if the agent died, do it here.
+  await proxyCleanup('KEELSON').catch(() => undefined);
   say('down');
 }

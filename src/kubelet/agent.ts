@@ -17,6 +17,7 @@ import { ensureKubeletServingCert } from './server/serving-cert.js';
 import { Kubelet } from './kubelet.js';
 import { defaultHostIP } from './node-status.js';
 import { StatsProvider } from './stats.js';
+import { ServiceProxy } from '../proxy/index.js';
 import { logger } from '../util/log.js';
 
 const log = logger('agent');
@@ -42,6 +43,9 @@ export interface AgentOptions {
   /** CA that signs the API server's kubelet-client certificate (required client certs on :10250). */
   clientCaPem: string;
   backoffInitialMs?: number;
+  /** Run the service proxy (default true) and the prefix of its iptables chains (default KEELSON). */
+  proxy?: boolean;
+  proxyChainPrefix?: string;
   /** Static pod manifests directory. */
   staticPodPath?: string;
   progress?: (msg: string) => void;
@@ -52,6 +56,7 @@ export interface RunningAgent {
   runtime: GrpcRuntime;
   containerd?: Containerd;
   server: KubeletServer;
+  proxy?: ServiceProxy;
   /** Stops the agent; containers keep running (as a kubelet restart). */
   stop(): Promise<void>;
 }
@@ -107,9 +112,17 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
     backoffInitialMs: o.backoffInitialMs, staticPodPath: o.staticPodPath,
   });
   await kubelet.start(signal);
+  let proxy: ServiceProxy | undefined;
+  if (o.proxy !== false) {
+    say('starting the service proxy…');
+    proxy = new ServiceProxy({ client: o.client, nodeName, nodeIPs: [hostIP], clusterCIDR: o.clusterCIDR, chainPrefix: o.proxyChainPrefix });
+    await proxy.start(signal);
+  }
   return {
-    kubelet, runtime, containerd, server,
+    kubelet, runtime, containerd, server, proxy,
     async stop() {
+      // The proxy's rules go with the agent (`keelson down` leaves no rules behind).
+      await proxy?.stop().catch((err) => log.warn('proxy cleanup failed', { err: (err as Error).message }));
       kubelet!.stop();
       await server.stop();
       runtime.close();

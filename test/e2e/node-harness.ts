@@ -8,6 +8,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { BIN, Cluster, haveKubectl, waitFor } from './harness.js';
 import { LocalRegistry } from '../../src/kubelet/images/local-registry.js';
 import { Containerd } from '../../src/kubelet/containerd/containerd.js';
@@ -33,19 +35,26 @@ export class NodeCluster {
   readonly podCIDR: string;
   readonly nodeDir: string;
   readonly manifestDir: string;
+  /** This cluster's own service range and proxy chains, so test clusters never share rules. */
+  readonly serviceCIDR: string;
+  readonly chainPrefix: string;
 
   private constructor(readonly c: Cluster) {
     const id = randomBytes(3).toString('hex');
     this.nodeName = `node-${id}`;
     this.bridge = `kt${id}`;
     this.podCIDR = `10.244.${100 + (parseInt(id, 16) % 150)}.0/24`;
+    this.serviceCIDR = `10.96.${100 + (parseInt(id, 16) % 150)}.0/24`;
+    this.chainPrefix = `KT${id.toUpperCase()}`;
     this.nodeDir = join(c.dataDir, 'node');
     this.manifestDir = join(c.dataDir, 'manifests');
   }
 
   static async start(serverArgs: string[] = [], agentArgs: string[] = []): Promise<NodeCluster> {
-    const c = await Cluster.start(serverArgs);
+    const c = new Cluster(mkdtempSync(join(tmpdir(), 'keelson-e2e-')), serverArgs);
     const n = new NodeCluster(c);
+    c.extraArgs = ['--service-cluster-ip-range', n.serviceCIDR, ...serverArgs];
+    await c.startProcess();
     try {
       n.registry = new LocalRegistry({ dir: join(c.dataDir, 'registry'), port: 0 });
       await n.registry.start();
@@ -62,7 +71,8 @@ export class NodeCluster {
     this.agentLogs = '';
     this.agent = spawn(process.execPath, [BIN, 'agent', '--kubeconfig', this.c.kubeconfig, '--data-dir', this.nodeDir,
       '--node-name', this.nodeName, '--pod-cidr', this.podCIDR, '--bridge', this.bridge, '--kubelet-port', '0',
-      '--registry-mirror', `docker.io=${this.registry.url}`, '--pod-manifest-path', this.manifestDir, ...extra], {
+      '--registry-mirror', `docker.io=${this.registry.url}`, '--pod-manifest-path', this.manifestDir,
+      '--service-cidr', this.serviceCIDR, '--proxy-chain-prefix', this.chainPrefix, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: process.env.KEELSON_LOG ?? 'warn', KEELSON_BACKOFF_MS: '1000' },
     });
     this.agent.stdout!.on('data', (d) => { this.agentLogs += d; });

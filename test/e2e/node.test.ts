@@ -399,4 +399,76 @@ spec:
     assert.equal(summary.node.nodeName, n.nodeName);
     assert.ok(summary.pods.some((p: any) => p.podRef.name === 'hello' && p.containers[0].memory.workingSetBytes > 0));
   });
+
+  it('services: ClusterIP balances over 3 pods from the host and from a pod, NodePort on the node and localhost, ClientIP affinity', async () => {
+    await n.apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: backend}}
+  template:
+    metadata: {labels: {app: backend}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: kubia
+        image: luksa/kubia
+        ports: [{containerPort: 8080, name: http}]
+        readinessProbe: {httpGet: {port: http, path: /}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: backend}
+spec:
+  type: NodePort
+  selector: {app: backend}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sticky}
+spec:
+  selector: {app: backend}
+  sessionAffinity: ClientIP
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'sleep 3600']}
+`);
+    await n.k(['rollout', 'status', 'deployment/backend', '--timeout=90s']);
+    await n.waitPod('client', 'Ready', ready);
+    const svc = await n.kjson(['get', 'svc', 'backend']);
+    const ip = svc.spec.clusterIP;
+    const nodePort = svc.spec.ports[0].nodePort;
+    const get = (host: string, port: number) => new Promise<string>((res, rej) => {
+      const req = http.get({ host, port, path: '/', agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); });
+      req.on('error', rej);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+    await waitFor('endpoints ready', async () => {
+      const eps = await n.kjson(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=backend']);
+      return eps.items.flatMap((e: any) => e.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 3;
+    }, 60000, 250);
+    const seen = new Set<string>();
+    await waitFor('ClusterIP from the host reaches all 3 pods', async () => {
+      seen.add((await get(ip, 80)).trim());
+      return seen.size === 3;
+    }, 60000, 10);
+    const fromPod = await n.k(['exec', 'client', '--', 'wget', '-qO-', '-T', '3', `http://${ip}/`]);
+    assert.match(fromPod, /^You've hit backend-/);
+    const node = await n.kjson(['get', 'node', n.nodeName]);
+    const hostIP = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
+    assert.match(await get(hostIP, nodePort), /^You've hit backend-/);
+    assert.match(await get('127.0.0.1', nodePort), /^You've hit backend-/);
+    const stickyIP = (await n.kjson(['get', 'svc', 'sticky'])).spec.clusterIP;
+    const answers = new Set<string>();
+    for (let i = 0; i < 10; i++) answers.add((await get(stickyIP, 80)).trim());
+    assert.equal(answers.size, 1, `affinity broken: ${[...answers]}`);
+  });
 });

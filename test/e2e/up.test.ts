@@ -19,6 +19,7 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
   const id = randomBytes(3).toString('hex');
   const bridge = `ku${id}`;
   const podCIDR = `10.244.${50 + (parseInt(id, 16) % 50)}.0/24`;
+  const serviceCIDR = `10.96.${50 + (parseInt(id, 16) % 50)}.0/24`;
   const kubeconfig = join(dir, 'kubeconfig');
   let proc: ChildProcess | undefined;
   let out = '';
@@ -26,7 +27,7 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
   const up = async () => {
     out = '';
     proc = spawn(process.execPath, [BIN, 'up', '--data-dir', join(dir, 'data'), '--port', '0', '--kubeconfig', kubeconfig,
-      '--kubelet-port', '0', '--pod-cidr', podCIDR, '--bridge', bridge], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
+      '--kubelet-port', '0', '--pod-cidr', podCIDR, '--bridge', bridge, '--service-cidr', serviceCIDR], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
     proc.stdout!.on('data', (d) => { out += d; });
     proc.stderr!.on('data', (d) => { out += d; });
     const p = proc;

@@ -86,6 +86,28 @@ function appletPaths(busybox: string): string[] {
   return out.split('\n').map((s) => s.trim()).filter((p) => /^(bin|sbin|usr)\/[^/]/.test(p) && !p.includes('..'));
 }
 
+/**
+ * Debian's static busybox 1.35 crashes (SIGSEGV) in `wget -T <seconds>`, which the seeds use
+ * (`wget http://fortune -q -T 1 -O /dev/null`). Every `wget` in the images is this wrapper: it
+ * takes -T/--timeout out and enforces the limit with busybox's own `timeout` applet instead.
+ */
+const WGET_WRAPPER = `#!/bin/busybox sh
+t=
+want=
+for a do
+  shift
+  if [ -n "$want" ]; then t=$a; want=; continue; fi
+  case "$a" in
+    -T) want=1; continue ;;
+    -T[0-9]*) t=\${a#-T}; continue ;;
+    --timeout=*) t=\${a#--timeout=}; continue ;;
+  esac
+  set -- "$@" "$a"
+done
+if [ -n "$t" ]; then exec /bin/busybox timeout "$t" /bin/busybox wget "$@"; fi
+exec /bin/busybox wget "$@"
+`;
+
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n';
 const GROUP = 'root:x:0:\nnobody:x:65534:\n';
 
@@ -108,7 +130,10 @@ function baseLayer(busybox: string): LayerEntry[] {
     links.add(`bin/${p.slice(p.lastIndexOf('/') + 1)}`);
   }
   links.delete('bin/busybox');
-  for (const p of [...links].sort()) entries.push({ type: 'symlink', path: p, target: '/bin/busybox' });
+  for (const p of [...links].sort()) {
+    if (p.endsWith('/wget')) entries.push({ type: 'file', path: p, mode: 0o755, data: WGET_WRAPPER });
+    else entries.push({ type: 'symlink', path: p, target: '/bin/busybox' });
+  }
   entries.push({ type: 'file', path: 'etc/passwd', data: PASSWD });
   entries.push({ type: 'file', path: 'etc/group', data: GROUP });
   // glibc's built-in files+dns resolution; /etc/hosts and resolv.conf come from the runtime.
