@@ -6,3 +6,4 @@ bash scripts/ensure-deps.sh
 node dist/bench/storage-bench.js
 node dist/bench/api-bench.js "$@"
 node dist/bench/apply-bench.js
+node dist/bench/proxy-bench.js
