@@ -47,7 +47,7 @@ export async function runAgentCommand(o: Record<string, any>, onSignals: OnSigna
   onSignals(async () => { ac.abort(); await agent?.stop(); client.close(); });
   agent = await startAgent({
     client, dataDir: o.dataDir, nodeName: o.nodeName, hostIP: o.nodeIp, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr,
-    serviceCIDR: o.serviceCidr, clusterDNS: o.clusterDns ? [o.clusterDns] : [], containerRuntimeEndpoint: o.containerRuntimeEndpoint,
+    serviceCIDR: o.serviceCidr, clusterDNS: o.clusterDns, dns: o.dns, containerRuntimeEndpoint: o.containerRuntimeEndpoint,
     registryMirrors: parseMirrors(o.registryMirror), kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge,
     clientCaPem: caFromKubeconfig(o.kubeconfig), progress: say, staticPodPath: o.podManifestPath,
     proxy: o.proxy, proxyChainPrefix: o.proxyChainPrefix,
@@ -59,8 +59,10 @@ export async function runAgentCommand(o: Record<string, any>, onSignals: OnSigna
 
 const pidFile = (dataDir: string) => join(dataDir, 'keelson.pid');
 
+/** Whether a process runs (a zombie — exited, not yet reaped by its parent — does not). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z'; } catch { return true; }
 }
 
 export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promise<void> {

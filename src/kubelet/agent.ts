@@ -18,6 +18,8 @@ import { Kubelet } from './kubelet.js';
 import { defaultHostIP } from './node-status.js';
 import { StatsProvider } from './stats.js';
 import { ServiceProxy } from '../proxy/index.js';
+import { ClusterDNS } from '../dns/server.js';
+import { ensureDNSAddress, ensureDNSConfigMap, ensureDNSService, removeDNSAddress } from '../dns/bootstrap.js';
 import { logger } from '../util/log.js';
 
 const log = logger('agent');
@@ -31,8 +33,11 @@ export interface AgentOptions {
   podCIDR: string;
   clusterCIDR: string;
   serviceCIDR: string;
-  clusterDNS?: string[];
+  /** The cluster DNS IP (in the service range); the agent serves it node-locally (default: the range's 10th address). */
+  clusterDNS?: string;
   clusterDomain?: string;
+  /** Run the node-local cluster DNS server on clusterDNS:53 (default true). */
+  dns?: boolean;
   /** Use this CRI endpoint instead of starting keelson's own containerd. */
   containerRuntimeEndpoint?: string;
   /** docker.io (and others) pulled from these mirrors, e.g. { 'docker.io': 'http://127.0.0.1:5000' }. */
@@ -57,6 +62,7 @@ export interface RunningAgent {
   containerd?: Containerd;
   server: KubeletServer;
   proxy?: ServiceProxy;
+  dns?: ClusterDNS;
   /** Stops the agent; containers keep running (as a kubelet restart). */
   stop(): Promise<void>;
 }
@@ -69,6 +75,20 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
 
   say(`routing ${o.clusterCIDR} and ${o.serviceCIDR} locally…`);
   await ensureLocalRoutes({ serviceCIDR: o.serviceCIDR, clusterCIDR: o.clusterCIDR });
+
+  // Cluster DNS, node-local: the DNS IP is an address of the service-range device, so pods reach
+  // this node's server there; kube-dns is labelled so that the service proxy leaves it alone.
+  const dnsIP = o.clusterDNS ?? nthAddress(o.serviceCIDR, 10);
+  const domain = o.clusterDomain ?? 'cluster.local';
+  let dns: ClusterDNS | undefined;
+  if (o.dns !== false) {
+    say(`starting cluster DNS on ${dnsIP}:53…`);
+    await ensureDNSAddress(dnsIP);
+    await ensureDNSService(o.client, dnsIP);
+    await ensureDNSConfigMap(o.client, { zone: domain });
+    dns = new ClusterDNS({ client: o.client, listen: [{ address: dnsIP, port: 53 }], zone: domain });
+    await dns.start(signal);
+  }
 
   let containerd: Containerd | undefined;
   let endpoint = o.containerRuntimeEndpoint;
@@ -107,7 +127,7 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
   say(`starting the kubelet for node ${nodeName}…`);
   kubelet = new Kubelet({
     client: o.client, runtime, nodeName, rootDir: join(o.dataDir, 'kubelet'), logDir: join(o.dataDir, 'pod-logs'),
-    hostIP, kubeletPort: server.port, podCIDR: o.podCIDR, clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain,
+    hostIP, kubeletPort: server.port, podCIDR: o.podCIDR, clusterDNS: dns ? [dnsIP] : [], clusterDomain: domain,
     caCertPem: o.clientCaPem, runtimeVersion: `${version.runtimeName}://${version.runtimeVersion}`,
     backoffInitialMs: o.backoffInitialMs, staticPodPath: o.staticPodPath,
   });
@@ -119,8 +139,12 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
     await proxy.start(signal);
   }
   return {
-    kubelet, runtime, containerd, server, proxy,
+    kubelet, runtime, containerd, server, proxy, dns,
     async stop() {
+      if (dns) {
+        await dns.stop().catch(() => undefined);
+        await removeDNSAddress(dnsIP).catch(() => undefined);
+      }
       // The proxy's rules go with the agent (`keelson down` leaves no rules behind).
       await proxy?.stop().catch((err) => log.warn('proxy cleanup failed', { err: (err as Error).message }));
       kubelet!.stop();
@@ -129,4 +153,11 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
       if (containerd) await containerd.stop();
     },
   };
+}
+
+/** The n-th address of an IPv4 CIDR (10.96.0.0/16, 10 → 10.96.0.10). */
+export function nthAddress(cidr: string, n: number): string {
+  const [base] = cidr.split('/');
+  const v = base.split('.').reduce((a, o) => a * 256 + Number(o), 0) + n;
+  return [24, 16, 8, 0].map((sh) => Math.floor(v / 2 ** sh) % 256).join('.');
 }

@@ -82,6 +82,38 @@ spec:
     assert.match(out, /Init:0\/1/);
     const p = await n.pod('fortune-client');
     assert.equal(cstatus(p, 'main').state.waiting.reason, 'PodInitializing');
+    // Now a fortune service appears (an HTTP server behind a Service named fortune). The seed's
+    // loop uses `wget -T 1`, which crashes (SIGSEGV) in Debian's busybox 1.35 whatever the
+    // target, so the init container cannot finish with this busybox; `wget http://fortune`
+    // without -T, from the same pod, shows the name resolves (search path, cluster DNS) and the
+    // service answers through the proxy.
+    await n.apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fortune}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: fortune}}
+  template:
+    metadata: {labels: {app: fortune}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: server, image: luksa/kubia, ports: [{containerPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: fortune}
+spec:
+  selector: {app: fortune}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    await n.k(['rollout', 'status', 'deployment/fortune', '--timeout=90s']);
+    let last = '';
+    await waitFor('fortune reachable by name from the pod', async () => {
+      const r = await n.kubectl(['exec', 'fortune-client', '-c', 'init', '--', 'wget', '-q', '-O', '-', 'http://fortune']);
+      last = `${r.code} ${r.stdout} ${r.stderr}`;
+      return /You've hit fortune-/.test(r.stdout);
+    }, 60000, 500).catch((e) => { throw new Error(`${e.message}; last: ${last}`); });
   });
 
   it('runs init containers in order, then the app container', async () => {
@@ -460,7 +492,7 @@ spec:
       seen.add((await get(ip, 80)).trim());
       return seen.size === 3;
     }, 60000, 10);
-    const fromPod = await n.k(['exec', 'client', '--', 'wget', '-qO-', '-T', '3', `http://${ip}/`]);
+    const fromPod = await n.k(['exec', 'client', '--', 'wget', '-qO-', `http://${ip}/`]);
     assert.match(fromPod, /^You've hit backend-/);
     const node = await n.kjson(['get', 'node', n.nodeName]);
     const hostIP = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
@@ -470,5 +502,68 @@ spec:
     const answers = new Set<string>();
     for (let i = 0; i < 10; i++) answers.add((await get(stickyIP, 80)).trim());
     assert.equal(answers.size, 1, `affinity broken: ${[...answers]}`);
+  });
+
+  it('cluster DNS: services, headless StatefulSet pod names, ExternalName, upstream names not leaking', async () => {
+    await n.apply(`apiVersion: v1
+kind: Service
+metadata: {name: nginx}
+spec:
+  clusterIP: None
+  selector: {app: nginx}
+  ports: [{port: 80, name: web}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: nginx
+  replicas: 2
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: nginx, image: luksa/kubia, ports: [{containerPort: 8080, name: web}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external}
+spec:
+  type: ExternalName
+  externalName: kubernetes.default.svc.cluster.local
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dnsclient}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: busybox, command: [sh, -c, 'sleep 3600']}
+`);
+    await n.waitPod('web-1', 'Ready', ready, 120000);
+    await n.waitPod('dnsclient', 'Ready', ready);
+    const web0 = (await n.pod('web-0')).status.podIP;
+    const web1 = (await n.pod('web-1')).status.podIP;
+    const resolv = await n.k(['exec', 'dnsclient', '--', 'cat', '/etc/resolv.conf']);
+    assert.match(resolv, /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
+    assert.match(resolv, /options ndots:5/);
+    // busybox's nslookup does not apply the search list: ask fully qualified names.
+    const lookup = async (name: string) => (await n.kubectl(['exec', 'dnsclient', '--', 'nslookup', name])).stdout;
+    const fq = (name: string) => `${name}.default.svc.cluster.local`;
+    await waitFor('web-0.nginx resolves', async () => (await lookup(fq('web-0.nginx'))).includes(web0), 30000, 500);
+    assert.ok((await lookup(fq('web-1.nginx'))).includes(web1));
+    const both = await lookup(fq('nginx'));
+    assert.ok(both.includes(web0) && both.includes(web1), both);
+    const svcIP = (await n.kjson(['get', 'svc', 'kubernetes'])).spec.clusterIP;
+    assert.ok((await lookup(fq('kubernetes'))).includes(svcIP));
+    const ext = await lookup(fq('external'));
+    assert.ok(/canonical name = kubernetes\.default\.svc\.cluster\.local/.test(ext) || ext.includes(svcIP), ext);
+    assert.match((await n.kubectl(['exec', 'dnsclient', '--', 'nslookup', fq('no-such-service')])).stdout + '', /NXDOMAIN|can't find/);
+    // The libc resolver (wget, ping) uses the search list: short names work.
+    assert.match(await n.k(['exec', 'dnsclient', '--', 'ping', '-c', '1', '-W', '1', 'web-1.nginx']).catch((e) => String(e)), new RegExp(web1.replace(/\./g, '\\.')));
+    // The kubia pods answer through the headless name too.
+    assert.match(await n.k(['exec', 'dnsclient', '--', 'wget', '-qO-', 'http://web-0.nginx:8080/']), /You've hit web-0/);
   });
 });
