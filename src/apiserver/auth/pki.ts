@@ -26,6 +26,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import type * as X509 from '@peculiar/x509';
+import { readIfExists, writeAtomic } from '../../util/files.js';
 
 export interface Pki {
   dir: string;
@@ -270,22 +271,6 @@ async function leafStillGood(ca: CaMaterial, certPem: string, keyPem: string, sp
 // ---------------------------------------------------------------------------------------------
 // Files
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-/** Writes via a temporary file and rename, so a crash never leaves half a key behind. */
-async function writeAtomic(file: string, data: string, mode: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  await fsp.writeFile(tmp, data, { mode });
-  await fsp.chmod(tmp, mode);
-  await fsp.rename(tmp, file);
-}
 
 /**
  * Creates (first start) or reuses (later starts) the cluster PKI in `dir`. `hosts` are the DNS

@@ -9,12 +9,13 @@
  * matches, every wanted host is covered and it is valid for more than 30 days; otherwise made
  * anew.
  */
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueServingCert } from '../../apiserver/auth/pki.js';
+import { readIfExists, writeAtomic } from '../../util/files.js';
 
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -52,18 +53,3 @@ function stillGood(certPem: string, keyPem: string, hosts: string[]): boolean {
   }
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-async function writeAtomic(file: string, data: string, mode: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await fsp.writeFile(tmp, data, { mode });
-  await fsp.chmod(tmp, mode);
-  await fsp.rename(tmp, file);
-}
