@@ -31,6 +31,7 @@ import { CronJobController } from './cronjob/cronjob-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount-controller.js';
+import { ServiceLBController } from './servicelb/servicelb-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
@@ -67,6 +68,7 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableCon
   nodelifecycle: (ctx) => new NodeLifecycleController(ctx.client),
   daemonset: (ctx) => new DaemonSetController(ctx.client),
   statefulset: (ctx) => new StatefulSetController(ctx.client),
+  servicelb: (ctx) => new ServiceLBController(ctx.client),
 };
 
 export interface LeaderElectionSettings {

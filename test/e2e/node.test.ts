@@ -498,6 +498,12 @@ spec:
     const hostIP = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
     assert.match(await get(hostIP, nodePort), /^You've hit backend-/);
     assert.match(await get('127.0.0.1', nodePort), /^You've hit backend-/);
+    // A LoadBalancer gets the node's address and answers there.
+    await n.k(['expose', 'deployment', 'backend', '--name', 'lb', '--type', 'LoadBalancer', '--port', '8081', '--target-port', '8080']);
+    const lbIP = await waitFor('LoadBalancer ingress', async () => (await n.kjson(['get', 'svc', 'lb'])).status?.loadBalancer?.ingress?.[0]?.ip, 30000, 250);
+    assert.equal(lbIP, hostIP);
+    assert.match(await n.k(['get', 'svc', 'lb', '--no-headers']), new RegExp(`LoadBalancer\\s+\\S+\\s+${hostIP.replace(/\./g, '\\.')}\\s+8081:`));
+    await waitFor('LoadBalancer answers', async () => /^You've hit backend-/.test(await get(lbIP, 8081).catch(() => '')), 30000, 250);
     const stickyIP = (await n.kjson(['get', 'svc', 'sticky'])).spec.clusterIP;
     const answers = new Set<string>();
     for (let i = 0; i < 10; i++) answers.add((await get(stickyIP, 80)).trim());
