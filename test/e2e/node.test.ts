@@ -572,4 +572,71 @@ spec:
     // The kubia pods answer through the headless name too.
     assert.match(await n.k(['exec', 'dnsclient', '--', 'wget', '-qO-', 'http://web-0.nginx:8080/']), /You've hit web-0/);
   });
+
+  it('seed 001 scenario 2: a rolling update with readiness probes and a preStop sleep drops no request', async () => {
+    await n.apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: smooth}
+spec:
+  replicas: 2
+  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  selector: {matchLabels: {app: smooth}}
+  template:
+    metadata: {labels: {app: smooth}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+      - name: kubia
+        image: luksa/kubia
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {port: 8080, path: /}, periodSeconds: 1}
+        lifecycle:
+          preStop:
+            exec: {command: [sleep, '3']}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: smooth}
+spec:
+  selector: {app: smooth}
+  ports: [{port: 80, targetPort: 8080}]
+`);
+    await n.k(['rollout', 'status', 'deployment/smooth', '--timeout=90s']);
+    const ip = (await n.kjson(['get', 'svc', 'smooth'])).spec.clusterIP;
+    const get = () => new Promise<string>((res, rej) => {
+      const req = http.get({ host: ip, port: 80, path: '/', agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); });
+      req.on('error', rej);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+    await waitFor('service answers', async () => /You've hit smooth-/.test(await get().catch(() => '')), 30000, 200);
+    const before = new Set((await n.kjson(['get', 'pods', '-l', 'app=smooth'])).items.map((p: any) => p.metadata.name));
+    let ok = 0;
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    let running = true;
+    const client = (async () => {
+      while (running) {
+        try {
+          const body = await get();
+          if (/^You've hit smooth-/.test(body)) { ok++; seen.add(body.trim().slice("You've hit ".length)); } else failures.push(`bad body ${JSON.stringify(body)}`);
+        } catch (err) { failures.push((err as Error).message); }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await n.k(['set', 'env', 'deployment/smooth', 'VERSION=2']);
+      await n.k(['rollout', 'status', 'deployment/smooth', '--timeout=120s']);
+      // Let the old pods finish terminating while traffic continues.
+      await waitFor('old pods gone', async () => {
+        const pods = (await n.kjson(['get', 'pods', '-l', 'app=smooth'])).items;
+        return pods.every((p: any) => !before.has(p.metadata.name));
+      }, 60000, 250);
+    } finally {
+      running = false;
+      await client;
+    }
+    assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
+    assert.ok(ok > 50, `only ${ok} requests`);
+    assert.ok([...seen].some((p) => before.has(p)) && [...seen].some((p) => !before.has(p)), `answers from old and new pods: ${[...seen]}`);
+  });
 });
