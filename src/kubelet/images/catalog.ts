@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, writeOciArchive, type BuiltImage, type LayerEntry } from './oci-image.js';
+import { buildImage, withParentDirectories, writeOciArchive, type BuiltImage, type LayerEntry } from './oci-image.js';
 
 export type CatalogImageName = 'pause' | 'busybox' | 'kubia';
 
@@ -195,6 +195,29 @@ printf 'HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r
 [ "$method" = HEAD ] || printf '%s' "$body"
 `;
 
+/**
+ * The busybox image's /bin/sh is Debian's dash (with the C library it links), not busybox's
+ * ash: Debian's busybox 1.35 is built without FEATURE_WGET_TIMEOUT, so `wget -T` writes through a
+ * NULL pointer while parsing options and crashes, and ash runs `wget` as a built-in applet
+ * inside `sh -c`, past any wrapper. dash finds `wget` on the PATH, which is keelson's wrapper,
+ * so manifests such as the seeds' (`sh -c '… wget http://fortune -q -T 1 …'`) run as written.
+ * Without dash on the machine the layer is left out and sh stays ash.
+ */
+function dashLayer(): LayerEntry[] {
+  const dash = ['/bin/dash', '/usr/bin/dash'].find((p) => { try { return statSync(p).isFile(); } catch { return false; } });
+  if (!dash) return [];
+  let ldd = '';
+  try { ldd = execFileSync('ldd', [dash], { encoding: 'utf8' }); } catch { return []; }
+  const entries: LayerEntry[] = [{ type: 'file', path: 'bin/sh', mode: 0o755, data: readFileSync(dash) }];
+  for (const line of ldd.split('\n')) {
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+    const m = line.match(/(?:=>\s*)?(\/\S+)\s+\(0x/);
+    if (!m) continue;
+    entries.push({ type: 'file', path: m[1].slice(1), mode: 0o755, data: readFileSync(m[1]) });
+  }
+  return withParentDirectories(entries);
+}
+
 function kubiaLayer(): LayerEntry[] {
   return [
     { type: 'dir', path: 'kubia' },
@@ -228,9 +251,15 @@ export function buildCatalogImage(name: CatalogImageName, opts: { cache?: boolea
         config: { Entrypoint: ['/bin/sh', '-c', PAUSE_SCRIPT], Env: [DEFAULT_PATH], WorkingDir: '/' },
       });
       break;
-    case 'busybox':
-      image = buildImage({ layers: [base], history: [baseHistory], config: { Env: [DEFAULT_PATH], Cmd: ['sh'] } });
+    case 'busybox': {
+      const dash = dashLayer();
+      image = buildImage({
+        layers: dash.length ? [base, dash] : [base],
+        history: dash.length ? [baseHistory, 'dash as /bin/sh (see dashLayer)'] : [baseHistory],
+        config: { Env: [DEFAULT_PATH], Cmd: ['sh'] },
+      });
       break;
+    }
     case 'kubia':
       image = buildImage({
         layers: [base, kubiaLayer()],
