@@ -35,9 +35,10 @@ test('push to a LocalRegistry and read the manifest back by tag', { skip, timeou
 
     const busybox = buildCatalogImage('busybox');
     const first = await pushImage(registry.url, 'library/busybox', 'latest', busybox);
-    assert.deepEqual(first, { digest: busybox.digest, uploaded: 2, skipped: 0 });
+    const blobs = busybox.layers.length + 1; // layers and the config
+    assert.deepEqual(first, { digest: busybox.digest, uploaded: blobs, skipped: 0 });
     const again = await pushImage(registry.url, 'library/busybox', 'latest', busybox);
-    assert.deepEqual(again, { digest: busybox.digest, uploaded: 0, skipped: 2 }, 'HEAD finds existing blobs');
+    assert.deepEqual(again, { digest: busybox.digest, uploaded: 0, skipped: blobs }, 'HEAD finds existing blobs');
 
     const res = await fetch(`${registry.url}/v2/library/busybox/manifests/latest`, { headers: { Accept: MEDIA_TYPE_OCI_MANIFEST } });
     assert.equal(res.status, 200);
