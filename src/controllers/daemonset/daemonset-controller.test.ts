@@ -1,47 +1,24 @@
-import { test, before, after } from 'node:test';
-import { setMaxListeners } from 'node:events';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceDescriptor, RestClient } from '../../client/index.js';
-import { eventually, startTestCluster, type TestCluster } from '../../client/testing.js';
+import { eventually } from '../../client/testing.js';
 import { PODS, getControllerOf, type Obj } from '../replicaset/controller-utils.js';
 import { FakeKubelet } from '../replicaset/fake-kubelet.js';
 import {
   DAEMONSETS, DaemonSetController, NODES, REVISION_HASH_LABEL, newDaemonPod, nodeShouldRunDaemonPod, daemonPodSpec, resolveMaxUnavailable, templateHash,
 } from './daemonset-controller.js';
+import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 
-let cluster: TestCluster;
-let client: RestClient;
-let dsc: DaemonSetController;
-let kubelet: FakeKubelet;
-const ac = new AbortController();
-setMaxListeners(100, ac.signal);
-
-before(async () => {
-  cluster = await startTestCluster();
-  client = cluster.client;
-  dsc = new DaemonSetController(cluster.newClient());
-  dsc.start(ac.signal);
-  kubelet = new FakeKubelet(cluster.newClient(), { auto: true });
-  kubelet.start(ac.signal);
-  assert.ok(await dsc.waitForSync(AbortSignal.timeout(10_000)));
-  assert.ok(await kubelet.informer.waitForSync(AbortSignal.timeout(10_000)));
-});
-
-after(async () => {
-  ac.abort();
-  await dsc.stopped();
-  await kubelet.stopped();
-  await cluster.stop();
-});
+const bed = controllerTestBed((c) => new DaemonSetController(c), { kubelet: { auto: true } });
 
 async function node(name: string, labels: Record<string, string> = {}, taints: unknown[] = []): Promise<Obj> {
-  return client.create<Obj>(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: taints.length ? { taints } : {} });
+  return bed.client.create<Obj>(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: taints.length ? { taints } : {} });
 }
 
 async function namespace(name: string): Promise<void> {
-  await client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await bed.client.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
 function daemonSet(ns: string, name: string, podSpec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Obj {
@@ -56,7 +33,7 @@ function daemonSet(ns: string, name: string, podSpec: Record<string, unknown> = 
 }
 
 async function podsOf(ns: string, ds: string): Promise<Obj[]> {
-  const list = await client.list<Obj>(PODS, ns);
+  const list = await bed.client.list<Obj>(PODS, ns);
   return list.items.filter((p) => !p.metadata?.deletionTimestamp && getControllerOf(p)?.name === ds);
 }
 
@@ -96,39 +73,39 @@ test('unit: eligibility, tolerations, pod shape, maxUnavailable', () => {
 test('one pod per node, a new node gets one, status counts', async () => {
   await namespace('ds1');
   for (const n of ['a1', 'a2', 'a3']) await node(n, { grp: 'a' });
-  await client.create(DAEMONSETS, 'ds1', daemonSet('ds1', 'agent', { nodeSelector: { grp: 'a' } }));
+  await bed.client.create(DAEMONSETS, 'ds1', daemonSet('ds1', 'agent', { nodeSelector: { grp: 'a' } }));
   await eventually(async () => (nodesOf(await podsOf('ds1', 'agent')).join() === 'a1,a2,a3'), '3 pods on a1..a3');
   await node('a4', { grp: 'a' });
   await eventually(async () => (nodesOf(await podsOf('ds1', 'agent')).join() === 'a1,a2,a3,a4'), 'a pod on a4');
   const ds: Obj = await eventually(async () => {
-    const d = await client.get<Obj>(DAEMONSETS, 'ds1', 'agent');
+    const d = await bed.client.get<Obj>(DAEMONSETS, 'ds1', 'agent');
     const s = d.status ?? {};
     return s.desiredNumberScheduled === 4 && s.currentNumberScheduled === 4 && s.numberReady === 4 && s.numberAvailable === 4 &&
       s.updatedNumberScheduled === 4 && (s.numberUnavailable ?? 0) === 0 && (s.numberMisscheduled ?? 0) === 0 ? d : undefined;
   }, 'status counts') as Obj;
   assert.equal(ds.status.observedGeneration, ds.metadata!.generation);
   // Pods of a node that leaves the selection are deleted.
-  await client.patch(NODES, undefined, 'a4', { metadata: { labels: { grp: 'other' } } }, 'merge');
+  await bed.client.patch(NODES, undefined, 'a4', { metadata: { labels: { grp: 'other' } } }, 'merge');
   await eventually(async () => (nodesOf(await podsOf('ds1', 'agent')).join() === 'a1,a2,a3'), 'pod on a4 deleted');
-  await eventually(async () => (await client.get<Obj>(DAEMONSETS, 'ds1', 'agent')).status?.desiredNumberScheduled === 3, 'desired 3');
+  await eventually(async () => (await bed.client.get<Obj>(DAEMONSETS, 'ds1', 'agent')).status?.desiredNumberScheduled === 3, 'desired 3');
 });
 
 test('taints: NoSchedule taint keeps the pod off unless tolerated', async () => {
   await namespace('ds2');
   await node('t1', { grp: 't' });
   await node('t2', { grp: 't' }, [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }]);
-  await client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'plain', { nodeSelector: { grp: 't' } }));
-  await client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'tol', {
+  await bed.client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'plain', { nodeSelector: { grp: 't' } }));
+  await bed.client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'tol', {
     nodeSelector: { grp: 't' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'x', effect: 'NoSchedule' }],
   }));
   await eventually(async () => (nodesOf(await podsOf('ds2', 'tol')).join() === 't1,t2'), 'tolerating DS on both nodes');
   await eventually(async () => {
-    const d = await client.get<Obj>(DAEMONSETS, 'ds2', 'plain');
+    const d = await bed.client.get<Obj>(DAEMONSETS, 'ds2', 'plain');
     return d.status?.desiredNumberScheduled === 1 && d.status?.currentNumberScheduled === 1;
   }, 'plain DS status');
   assert.deepEqual(nodesOf(await podsOf('ds2', 'plain')), ['t1']);
   // Node affinity restricts too.
-  await client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'aff', {
+  await bed.client.create(DAEMONSETS, 'ds2', daemonSet('ds2', 'aff', {
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['t1'] }] }] } } },
   }));
   await eventually(async () => (nodesOf(await podsOf('ds2', 'aff')).join() === 't1'), 'affinity DS only on t1');
@@ -137,24 +114,24 @@ test('taints: NoSchedule taint keeps the pod off unless tolerated', async () => 
 test('an extra pod on a node is deleted; a deleted pod is replaced', async () => {
   await namespace('ds3');
   await node('e1', { grp: 'e' });
-  const created = await client.create<Obj>(DAEMONSETS, 'ds3', daemonSet('ds3', 'dup', { nodeSelector: { grp: 'e' } }));
+  const created = await bed.client.create<Obj>(DAEMONSETS, 'ds3', daemonSet('ds3', 'dup', { nodeSelector: { grp: 'e' } }));
   const [p] = await eventually(async () => { const ps = await podsOf('ds3', 'dup'); return ps.length === 1 ? ps : undefined; }, 'one pod') as Obj[];
   // An orphan with matching labels on the same node is adopted, then one of the two deleted.
-  await client.create(PODS, 'ds3', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'extra', labels: { app: 'dup' } }, spec: { nodeName: 'e1', containers: [{ name: 'c', image: 'img:1' }] } });
+  await bed.client.create(PODS, 'ds3', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'extra', labels: { app: 'dup' } }, spec: { nodeName: 'e1', containers: [{ name: 'c', image: 'img:1' }] } });
   await eventually(async () => {
-    const all = (await client.list<Obj>(PODS, 'ds3')).items.filter((x) => !x.metadata?.deletionTimestamp);
+    const all = (await bed.client.list<Obj>(PODS, 'ds3')).items.filter((x) => !x.metadata?.deletionTimestamp);
     return all.length === 1 && getControllerOf(all[0])?.uid === created.metadata!.uid;
   }, 'only one pod left on e1');
-  await client.delete(PODS, 'ds3', (await podsOf('ds3', 'dup'))[0].metadata!.name!);
+  await bed.client.delete(PODS, 'ds3', (await podsOf('ds3', 'dup'))[0].metadata!.name!);
   await eventually(async () => { const ps = await podsOf('ds3', 'dup'); return ps.length === 1 && ps[0].metadata!.uid !== p.metadata!.uid; }, 'replacement');
 });
 
 test('rolling update replaces old-revision pods, at most maxUnavailable at a time', async () => {
   await namespace('ds4');
   for (const n of ['r1', 'r2', 'r3']) await node(n, { grp: 'r' });
-  await client.create(DAEMONSETS, 'ds4', daemonSet('ds4', 'roll', { nodeSelector: { grp: 'r' } }));
+  await bed.client.create(DAEMONSETS, 'ds4', daemonSet('ds4', 'roll', { nodeSelector: { grp: 'r' } }));
   await eventually(async () => {
-    const d = await client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
+    const d = await bed.client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
     return d.status?.numberAvailable === 3 && d.status?.updatedNumberScheduled === 3;
   }, 'all available');
   const oldHash = (await podsOf('ds4', 'roll'))[0].metadata!.labels![REVISION_HASH_LABEL];
@@ -164,13 +141,13 @@ test('rolling update replaces old-revision pods, at most maxUnavailable at a tim
     const ps = await podsOf('ds4', 'roll');
     worst = Math.max(worst, 3 - new Set(nodesOf(ps)).size);
   };
-  const cur = await client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
+  const cur = await bed.client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
   cur.spec.template.spec.containers[0].image = 'img:2';
-  await client.update(DAEMONSETS, 'ds4', cur);
+  await bed.client.update(DAEMONSETS, 'ds4', cur);
   const done = await eventually(async () => {
     await watchNodes();
     const ps = await podsOf('ds4', 'roll');
-    const d = await client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
+    const d = await bed.client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
     return ps.length === 3 && ps.every((x) => x.spec.containers[0].image === 'img:2' && x.metadata!.labels![REVISION_HASH_LABEL] !== oldHash) &&
       d.status?.updatedNumberScheduled === 3 && d.status?.numberAvailable === 3 && d.status?.observedGeneration === d.metadata!.generation ? ps : undefined;
   }, 'rolled to img:2', 15_000) as Obj[];
@@ -181,18 +158,18 @@ test('rolling update replaces old-revision pods, at most maxUnavailable at a tim
 test('OnDelete: a template change replaces nothing until a pod is deleted', async () => {
   await namespace('ds5');
   for (const n of ['o1', 'o2']) await node(n, { grp: 'o' });
-  await client.create(DAEMONSETS, 'ds5', daemonSet('ds5', 'od', { nodeSelector: { grp: 'o' } }, { updateStrategy: { type: 'OnDelete' } }));
-  await eventually(async () => (await client.get<Obj>(DAEMONSETS, 'ds5', 'od')).status?.numberAvailable === 2, 'available');
-  const cur = await client.get<Obj>(DAEMONSETS, 'ds5', 'od');
+  await bed.client.create(DAEMONSETS, 'ds5', daemonSet('ds5', 'od', { nodeSelector: { grp: 'o' } }, { updateStrategy: { type: 'OnDelete' } }));
+  await eventually(async () => (await bed.client.get<Obj>(DAEMONSETS, 'ds5', 'od')).status?.numberAvailable === 2, 'available');
+  const cur = await bed.client.get<Obj>(DAEMONSETS, 'ds5', 'od');
   cur.spec.template.spec.containers[0].image = 'img:2';
-  const updated = await client.update<Obj>(DAEMONSETS, 'ds5', cur);
+  const updated = await bed.client.update<Obj>(DAEMONSETS, 'ds5', cur);
   await eventually(async () => {
-    const d = await client.get<Obj>(DAEMONSETS, 'ds5', 'od');
+    const d = await bed.client.get<Obj>(DAEMONSETS, 'ds5', 'od');
     return d.status?.observedGeneration === updated.metadata!.generation && (d.status?.updatedNumberScheduled ?? 0) === 0;
   }, 'observed, nothing updated');
   assert.ok((await podsOf('ds5', 'od')).every((p) => p.spec.containers[0].image === 'img:1'));
   const victim = (await podsOf('ds5', 'od')).find((p) => p.spec.nodeName === 'o1')!;
-  await client.delete(PODS, 'ds5', victim.metadata!.name!);
+  await bed.client.delete(PODS, 'ds5', victim.metadata!.name!);
   await eventually(async () => {
     const ps = await podsOf('ds5', 'od');
     const o1 = ps.find((p) => p.spec.nodeName === 'o1');

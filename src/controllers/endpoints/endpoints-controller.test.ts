@@ -1,38 +1,20 @@
-import { test, before, after } from 'node:test';
-import { setMaxListeners } from 'node:events';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ResourceDescriptor, type RestClient } from '../../client/index.js';
-import { eventually, startTestCluster, type TestCluster } from '../../client/testing.js';
+import { eventually } from '../../client/testing.js';
 import { PODS, type Obj } from '../replicaset/controller-utils.js';
 import { markPodReady } from '../replicaset/fake-kubelet.js';
 import { EndpointsController, computeSubsets, type Endpoints } from './endpoints-controller.js';
 import { ENDPOINTS, LABEL_SKIP_MIRROR, SERVICES, resolveTargetPort } from './endpoints-util.js';
+import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 
-let cluster: TestCluster;
-let client: RestClient;
-let epc: EndpointsController;
-const ac = new AbortController();
-setMaxListeners(100, ac.signal);
-
-before(async () => {
-  cluster = await startTestCluster();
-  client = cluster.client;
-  epc = new EndpointsController(cluster.newClient());
-  epc.start(ac.signal);
-  assert.ok(await epc.waitForSync(AbortSignal.timeout(10_000)));
-});
-
-after(async () => {
-  ac.abort();
-  await epc.stopped();
-  await cluster.stop();
-});
+const bed = controllerTestBed((c) => new EndpointsController(c));
 
 async function getEndpoints(ns: string, name: string): Promise<Endpoints | undefined> {
   try {
-    return await client.get<Endpoints>(ENDPOINTS, ns, name);
+    return await bed.client.get<Endpoints>(ENDPOINTS, ns, name);
   } catch {
     return undefined;
   }
@@ -43,9 +25,9 @@ function pod(name: string, labels: Record<string, string>, ports: Array<{ name: 
 }
 
 async function setReady(p: Obj, ready: boolean): Promise<void> {
-  const cur = await client.get<Obj>(PODS, p.metadata!.namespace, p.metadata!.name!);
+  const cur = await bed.client.get<Obj>(PODS, p.metadata!.namespace, p.metadata!.name!);
   const conditions = (cur.status?.conditions ?? []).map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: ready ? 'True' : 'False' } : c));
-  await client.patch(PODS, p.metadata!.namespace, p.metadata!.name!, { status: { conditions } }, 'merge', { subresource: 'status' });
+  await bed.client.patch(PODS, p.metadata!.namespace, p.metadata!.name!, { status: { conditions } }, 'merge', { subresource: 'status' });
 }
 
 const addrCount = (ep: Endpoints | undefined, field: 'addresses' | 'notReadyAddresses') =>
@@ -80,17 +62,17 @@ test('unit: subsets group pods by port set and sort deterministically', () => {
 
 test('endpoints follow pods: ready, not ready, publishNotReadyAddresses, service deletion', async () => {
   const ns = 'ep-main';
-  await client.create(NAMESPACES, undefined, { metadata: { name: ns } });
-  await client.create(SERVICES, ns, {
+  await bed.client.create(NAMESPACES, undefined, { metadata: { name: ns } });
+  await bed.client.create(SERVICES, ns, {
     metadata: { name: 'web', labels: { team: 'a' } },
     spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http-port' }, { name: 'metrics', port: 9090, targetPort: 9100 }] },
   });
   const pods: Obj[] = [];
-  for (const n of ['web-a', 'web-b', 'web-c']) pods.push(await client.create<Obj>(PODS, ns, pod(n, { app: 'web' })));
+  for (const n of ['web-a', 'web-b', 'web-c']) pods.push(await bed.client.create<Obj>(PODS, ns, pod(n, { app: 'web' })));
   // A pod of another app and a pod without an IP are not endpoints.
-  const other = await client.create<Obj>(PODS, ns, pod('other', { app: 'other' }));
-  await client.create<Obj>(PODS, ns, pod('pending', { app: 'web' }));
-  for (const p of [...pods, other]) assert.ok(await markPodReady(client, p));
+  const other = await bed.client.create<Obj>(PODS, ns, pod('other', { app: 'other' }));
+  await bed.client.create<Obj>(PODS, ns, pod('pending', { app: 'web' }));
+  for (const p of [...pods, other]) assert.ok(await markPodReady(bed.client, p));
 
   let ep = await eventually(async () => {
     const e = await getEndpoints(ns, 'web');
@@ -110,7 +92,7 @@ test('endpoints follow pods: ready, not ready, publishNotReadyAddresses, service
 
   // Nothing changed: a sync writes nothing.
   const rv = ep!.metadata!.resourceVersion;
-  await epc.reconcile(`${ns}/web`);
+  await bed.controller.reconcile(`${ns}/web`);
   assert.equal((await getEndpoints(ns, 'web'))!.metadata!.resourceVersion, rv);
 
   // A pod turning not ready moves to notReadyAddresses.
@@ -122,28 +104,28 @@ test('endpoints follow pods: ready, not ready, publishNotReadyAddresses, service
   assert.equal(ep!.subsets![0].notReadyAddresses![0].targetRef!.name, 'web-a');
 
   // publishNotReadyAddresses: every pod in addresses.
-  const svc = await client.get<Obj>(SERVICES, ns, 'web');
-  await client.update(SERVICES, ns, { ...svc, spec: { ...svc.spec, publishNotReadyAddresses: true } });
+  const svc = await bed.client.get<Obj>(SERVICES, ns, 'web');
+  await bed.client.update(SERVICES, ns, { ...svc, spec: { ...svc.spec, publishNotReadyAddresses: true } });
   await eventually(async () => {
     const e = await getEndpoints(ns, 'web');
     return addrCount(e, 'addresses') === 3 && addrCount(e, 'notReadyAddresses') === 0;
   }, 'all addresses published');
 
   // Deleting the Service removes its Endpoints.
-  await client.delete(SERVICES, ns, 'web');
+  await bed.client.delete(SERVICES, ns, 'web');
   await eventually(async () => (await getEndpoints(ns, 'web')) === undefined, 'endpoints deleted');
 });
 
 test('terminating pods leave the endpoints; selector-less services are left alone', async () => {
   const ns = 'ep-term';
-  await client.create(NAMESPACES, undefined, { metadata: { name: ns } });
-  await client.create(SERVICES, ns, { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080 }] } });
-  const keep = await client.create<Obj>(PODS, ns, pod('api-1', { app: 'api' }));
-  const going = await client.create<Obj>(PODS, ns, pod('api-2', { app: 'api' }, undefined, { finalizers: ['example.com/hold'] }));
-  assert.ok(await markPodReady(client, keep));
-  assert.ok(await markPodReady(client, going));
+  await bed.client.create(NAMESPACES, undefined, { metadata: { name: ns } });
+  await bed.client.create(SERVICES, ns, { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort: 8080 }] } });
+  const keep = await bed.client.create<Obj>(PODS, ns, pod('api-1', { app: 'api' }));
+  const going = await bed.client.create<Obj>(PODS, ns, pod('api-2', { app: 'api' }, undefined, { finalizers: ['example.com/hold'] }));
+  assert.ok(await markPodReady(bed.client, keep));
+  assert.ok(await markPodReady(bed.client, going));
   await eventually(async () => addrCount(await getEndpoints(ns, 'api'), 'addresses') === 2, 'two addresses');
-  await client.delete(PODS, ns, 'api-2');
+  await bed.client.delete(PODS, ns, 'api-2');
   const ep = await eventually(async () => {
     const e = await getEndpoints(ns, 'api');
     return addrCount(e, 'addresses') === 1 && addrCount(e, 'notReadyAddresses') === 0 ? e : undefined;
@@ -152,16 +134,16 @@ test('terminating pods leave the endpoints; selector-less services are left alon
   assert.deepEqual(ep!.subsets![0].ports, [{ port: 8080, protocol: 'TCP' }]);
 
   // A Service without a selector with hand-written Endpoints: untouched.
-  await client.create(SERVICES, ns, { metadata: { name: 'manual' }, spec: { ports: [{ port: 80 }] } });
-  const manual = await client.create<Endpoints>(ENDPOINTS, ns, { metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80 }] }] });
-  await epc.reconcile(`${ns}/manual`);
+  await bed.client.create(SERVICES, ns, { metadata: { name: 'manual' }, spec: { ports: [{ port: 80 }] } });
+  const manual = await bed.client.create<Endpoints>(ENDPOINTS, ns, { metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80 }] }] });
+  await bed.controller.reconcile(`${ns}/manual`);
   const after = await getEndpoints(ns, 'manual');
   assert.equal(after!.metadata!.resourceVersion, manual.metadata!.resourceVersion);
 
   // Removing the selector of a Service removes the Endpoints the controller made for it.
-  const api = await client.get<Obj>(SERVICES, ns, 'api');
+  const api = await bed.client.get<Obj>(SERVICES, ns, 'api');
   const { selector: _drop, ...spec } = api.spec;
-  await client.update(SERVICES, ns, { ...api, spec });
+  await bed.client.update(SERVICES, ns, { ...api, spec });
   await eventually(async () => (await getEndpoints(ns, 'api')) === undefined, 'endpoints of selector-less service deleted');
-  await client.patch(PODS, ns, 'api-2', { metadata: { finalizers: null } }, 'merge');
+  await bed.client.patch(PODS, ns, 'api-2', { metadata: { finalizers: null } }, 'merge');
 });

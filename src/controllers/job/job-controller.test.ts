@@ -1,38 +1,20 @@
-import { test, before, after } from 'node:test';
-import { setMaxListeners } from 'node:events';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ResourceDescriptor, type RestClient } from '../../client/index.js';
-import { eventually, startTestCluster, type TestCluster } from '../../client/testing.js';
+import { eventually } from '../../client/testing.js';
 import { PODS, nowTime, type Obj } from '../replicaset/controller-utils.js';
 import { JOBS, JobController, findCondition, formatIndexes, podFromJobTemplate } from './job-controller.js';
+import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 
-let cluster: TestCluster;
-let client: RestClient;
-let jc: JobController;
-const ac = new AbortController();
-setMaxListeners(100, ac.signal);
-
-before(async () => {
-  cluster = await startTestCluster();
-  client = cluster.client;
-  jc = new JobController(cluster.newClient(), { backoffBaseMs: 50, backoffMaxMs: 200 });
-  jc.start(ac.signal);
-  assert.ok(await jc.waitForSync(AbortSignal.timeout(10_000)));
-});
-
-after(async () => {
-  ac.abort();
-  await jc.stopped();
-  await cluster.stop();
-});
+const bed = controllerTestBed((c) => new JobController(c, { backoffBaseMs: 50, backoffMaxMs: 200 }));
 
 /** The fake kubelet's last word on a pod: phase Succeeded/Failed through pods/status. */
 async function finishPod(pod: Obj, phase: 'Succeeded' | 'Failed'): Promise<void> {
   const t = nowTime();
   const exitCode = phase === 'Succeeded' ? 0 : 1;
-  await client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
+  await bed.client.patch(PODS, pod.metadata!.namespace, pod.metadata!.name!, {
     metadata: { uid: pod.metadata!.uid },
     status: {
       phase, startTime: t,
@@ -45,7 +27,7 @@ async function finishPod(pod: Obj, phase: 'Succeeded' | 'Failed'): Promise<void>
 }
 
 async function namespace(name: string): Promise<string> {
-  await client.create(NAMESPACES, undefined, { metadata: { name } });
+  await bed.client.create(NAMESPACES, undefined, { metadata: { name } });
   return name;
 }
 
@@ -54,7 +36,7 @@ function job(name: string, spec: Record<string, unknown>): Obj {
 }
 
 async function jobPods(ns: string, name: string): Promise<Obj[]> {
-  return (await client.list<Obj>(PODS, ns, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
+  return (await bed.client.list<Obj>(PODS, ns, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
 }
 async function waitFor<T>(cond: () => Promise<T | undefined | false>, what: string, timeoutMs?: number, interval?: number): Promise<T> {
   return (await eventually(cond, what, timeoutMs, interval)) as T;
@@ -79,7 +61,7 @@ test('podFromJobTemplate sets the completion index for Indexed jobs', () => {
 
 test('completions=3 parallelism=2: at most 2 active, 3 succeeded, then Complete', async () => {
   const ns = await namespace('job-complete');
-  const created = await client.create<Obj>(JOBS, ns, job('pi', { completions: 3, parallelism: 2 }));
+  const created = await bed.client.create<Obj>(JOBS, ns, job('pi', { completions: 3, parallelism: 2 }));
   let finished = 0;
   let maxActive = 0;
   await eventually(async () => {
@@ -96,11 +78,11 @@ test('completions=3 parallelism=2: at most 2 active, 3 succeeded, then Complete'
       await finishPod(active[0], 'Succeeded');
       finished++;
     }
-    const j = await client.get<Obj>(JOBS, ns, 'pi');
+    const j = await bed.client.get<Obj>(JOBS, ns, 'pi');
     return findCondition(j, 'Complete')?.status === 'True';
   }, 'job Complete', 15_000, 20);
   assert.equal(maxActive, 2);
-  const j = await client.get<Obj>(JOBS, ns, 'pi');
+  const j = await bed.client.get<Obj>(JOBS, ns, 'pi');
   assert.equal(j.status.succeeded, 3);
   assert.equal(j.status.active ?? 0, 0);
   assert.equal(findCondition(j, 'SuccessCriteriaMet')?.reason, 'CompletionsReached');
@@ -111,13 +93,13 @@ test('completions=3 parallelism=2: at most 2 active, 3 succeeded, then Complete'
 
 test('a failing job exceeds backoffLimit=1 and fails with BackoffLimitExceeded', async () => {
   const ns = await namespace('job-fail');
-  await client.create<Obj>(JOBS, ns, job('boom', { backoffLimit: 1 }));
+  await bed.client.create<Obj>(JOBS, ns, job('boom', { backoffLimit: 1 }));
   await eventually(async () => {
     for (const p of (await jobPods(ns, 'boom')).filter(isActive)) await finishPod(p, 'Failed');
-    const j = await client.get<Obj>(JOBS, ns, 'boom');
+    const j = await bed.client.get<Obj>(JOBS, ns, 'boom');
     return findCondition(j, 'Failed')?.status === 'True';
   }, 'job Failed', 15_000, 20);
-  const j = await client.get<Obj>(JOBS, ns, 'boom');
+  const j = await bed.client.get<Obj>(JOBS, ns, 'boom');
   assert.equal(findCondition(j, 'Failed')?.reason, 'BackoffLimitExceeded');
   assert.equal(findCondition(j, 'FailureTarget')?.reason, 'BackoffLimitExceeded');
   assert.equal(j.status.failed, 2);
@@ -127,9 +109,9 @@ test('a failing job exceeds backoffLimit=1 and fails with BackoffLimitExceeded',
 
 test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its pods', async () => {
   const ns = await namespace('job-deadline');
-  await client.create<Obj>(JOBS, ns, job('slow', { activeDeadlineSeconds: 1 }));
+  await bed.client.create<Obj>(JOBS, ns, job('slow', { activeDeadlineSeconds: 1 }));
   const j = await waitFor(async () => {
-    const j = await client.get<Obj>(JOBS, ns, 'slow');
+    const j = await bed.client.get<Obj>(JOBS, ns, 'slow');
     return findCondition(j, 'Failed')?.status === 'True' ? j : undefined;
   }, 'job Failed by deadline', 10_000, 50);
   assert.equal(findCondition(j, 'Failed')?.reason, 'DeadlineExceeded');
@@ -138,29 +120,29 @@ test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its 
 
 test('Indexed job: one pod per index, completedIndexes, ttlSecondsAfterFinished deletes it', async () => {
   const ns = await namespace('job-indexed');
-  await client.create<Obj>(JOBS, ns, job('ix', { completions: 3, parallelism: 3, completionMode: 'Indexed', ttlSecondsAfterFinished: 0 }));
+  await bed.client.create<Obj>(JOBS, ns, job('ix', { completions: 3, parallelism: 3, completionMode: 'Indexed', ttlSecondsAfterFinished: 0 }));
   const pods = await waitFor(async () => { const ps = await jobPods(ns, 'ix'); return ps.length === 3 ? ps : undefined; }, '3 indexed pods');
   assert.deepEqual(pods.map((p) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index']).sort(), ['0', '1', '2']);
   for (const p of pods) await finishPod(p, 'Succeeded');
   await eventually(async () => {
-    try { await client.get<Obj>(JOBS, ns, 'ix'); return false; } catch (err) { return (err as { code?: number }).code === 404; }
+    try { await bed.client.get<Obj>(JOBS, ns, 'ix'); return false; } catch (err) { return (err as { code?: number }).code === 404; }
   }, 'job deleted after TTL');
 });
 
 test('suspend deletes active pods and sets Suspended', async () => {
   const ns = await namespace('job-suspend');
-  await client.create<Obj>(JOBS, ns, job('s', { parallelism: 2, completions: 4 }));
+  await bed.client.create<Obj>(JOBS, ns, job('s', { parallelism: 2, completions: 4 }));
   await eventually(async () => (await jobPods(ns, 's')).filter(isActive).length === 2, '2 pods');
-  await client.patch(JOBS, ns, 's', { spec: { suspend: true } }, 'merge');
+  await bed.client.patch(JOBS, ns, 's', { spec: { suspend: true } }, 'merge');
   const j = await waitFor(async () => {
-    const j = await client.get<Obj>(JOBS, ns, 's');
+    const j = await bed.client.get<Obj>(JOBS, ns, 's');
     return findCondition(j, 'Suspended')?.status === 'True' && !j.status.active ? j : undefined;
   }, 'suspended');
   assert.equal(findCondition(j, 'Suspended')?.reason, 'JobSuspended');
   await eventually(async () => (await jobPods(ns, 's')).filter(isActive).length === 0, 'pods deleted');
-  await client.patch(JOBS, ns, 's', { spec: { suspend: false } }, 'merge');
+  await bed.client.patch(JOBS, ns, 's', { spec: { suspend: false } }, 'merge');
   await eventually(async () => {
-    const j = await client.get<Obj>(JOBS, ns, 's');
+    const j = await bed.client.get<Obj>(JOBS, ns, 's');
     return findCondition(j, 'Suspended')?.status === 'False' && j.status.active === 2;
   }, 'resumed');
 });

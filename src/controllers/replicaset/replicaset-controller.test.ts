@@ -1,40 +1,16 @@
-import { test, before, after } from 'node:test';
-import { setMaxListeners } from 'node:events';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, type ResourceDescriptor, type RestClient } from '../../client/index.js';
-import { eventually, startTestCluster, type TestCluster } from '../../client/testing.js';
+import { eventually } from '../../client/testing.js';
 import { ReplicaSetController, calculateStatus, podFromTemplate } from './replicaset-controller.js';
 import { ControllerExpectations, PODS, REPLICASETS, isPodReady, slowStartBatch, type Obj } from './controller-utils.js';
 import { podsToDelete } from './pod-ranking.js';
 import { FakeKubelet, markPodReady } from './fake-kubelet.js';
+import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 
-let cluster: TestCluster;
-let client: RestClient;
-let rsc: ReplicaSetController;
-let kubelet: FakeKubelet;
-const ac = new AbortController();
-// Every informer, controller and fake kubelet of the file listens on this one signal.
-setMaxListeners(100, ac.signal);
-
-before(async () => {
-  cluster = await startTestCluster();
-  client = cluster.client;
-  rsc = new ReplicaSetController(cluster.newClient());
-  rsc.start(ac.signal);
-  kubelet = new FakeKubelet(cluster.newClient());
-  kubelet.start(ac.signal);
-  assert.ok(await rsc.waitForSync(AbortSignal.timeout(10_000)));
-  assert.ok(await kubelet.informer.waitForSync(AbortSignal.timeout(10_000)));
-});
-
-after(async () => {
-  ac.abort();
-  await rsc.stopped();
-  await kubelet.stopped();
-  await cluster.stop();
-});
+const bed = controllerTestBed((c) => new ReplicaSetController(c), { kubelet: {} });
 
 /** Polls until `cond` gives a value (never a fixed sleep). */
 async function waitFor<T>(cond: () => Promise<T | undefined | false | null>, what: string, timeoutMs?: number): Promise<T> {
@@ -42,7 +18,7 @@ async function waitFor<T>(cond: () => Promise<T | undefined | false | null>, wha
 }
 
 async function namespace(name: string): Promise<string> {
-  await client.create(NAMESPACES, undefined, { metadata: { name } });
+  await bed.client.create(NAMESPACES, undefined, { metadata: { name } });
   return name;
 }
 
@@ -59,17 +35,17 @@ function replicaSet(name: string, replicas: number, labels: Record<string, strin
 /** Active pods (not being deleted) with these labels. */
 async function activePods(ns: string, labels: Record<string, string>): Promise<Obj[]> {
   const sel = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-  const list = await client.list<Obj>(PODS, ns, { labelSelector: sel });
+  const list = await bed.client.list<Obj>(PODS, ns, { labelSelector: sel });
   return list.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
 async function getRS(ns: string, name: string): Promise<Obj> {
-  return client.get<Obj>(REPLICASETS, ns, name);
+  return bed.client.get<Obj>(REPLICASETS, ns, name);
 }
 
 test('a ReplicaSet creates its pods from the template and reports them in status', async () => {
   const ns = await namespace('rs-create');
-  const rs = await client.create<Obj>(REPLICASETS, ns, replicaSet('web', 3));
+  const rs = await bed.client.create<Obj>(REPLICASETS, ns, replicaSet('web', 3));
   const pods = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'web' });
     return ps.length === 3 ? ps : undefined;
@@ -92,7 +68,7 @@ test('a ReplicaSet creates its pods from the template and reports them in status
   assert.equal(again.length, 3);
 
   // The kubelet starts them: ready and available follow.
-  for (const p of pods) await markPodReady(client, p);
+  for (const p of pods) await markPodReady(bed.client, p);
   await waitFor(async () => {
     const cur = await getRS(ns, 'web');
     return cur.status?.readyReplicas === 3 && cur.status?.availableReplicas === 3;
@@ -101,22 +77,22 @@ test('a ReplicaSet creates its pods from the template and reports them in status
 
 test('a deleted pod is replaced; scaling up and down follows spec.replicas', async () => {
   const ns = await namespace('rs-replace');
-  await client.create(REPLICASETS, ns, replicaSet('api', 2));
+  await bed.client.create(REPLICASETS, ns, replicaSet('api', 2));
   const pods = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'api' });
     return ps.length === 2 ? ps : undefined;
   }, '2 pods');
   const victim = pods[0]!.metadata!.name!;
-  await client.delete(PODS, ns, victim);
+  await bed.client.delete(PODS, ns, victim);
   const replaced = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'api' });
     return ps.length === 2 && !ps.some((p) => p.metadata!.name === victim) ? ps : undefined;
   }, 'replacement pod');
   assert.ok(replaced.some((p) => p.metadata!.name === pods[1]!.metadata!.name), 'the other pod stays');
 
-  await client.patch(REPLICASETS, ns, 'api', { spec: { replicas: 5 } }, 'merge');
+  await bed.client.patch(REPLICASETS, ns, 'api', { spec: { replicas: 5 } }, 'merge');
   await waitFor(async () => (await activePods(ns, { app: 'api' })).length === 5, 'scaled up to 5');
-  await client.patch(REPLICASETS, ns, 'api', { spec: { replicas: 0 } }, 'merge');
+  await bed.client.patch(REPLICASETS, ns, 'api', { spec: { replicas: 0 } }, 'merge');
   await waitFor(async () => (await activePods(ns, { app: 'api' })).length === 0, 'scaled down to 0');
   const cur = await waitFor(async () => {
     const r = await getRS(ns, 'api');
@@ -127,16 +103,16 @@ test('a deleted pod is replaced; scaling up and down follows spec.replicas', asy
 
 test('scaling down deletes pods that are not ready before ready ones', async () => {
   const ns = await namespace('rs-scale-down');
-  await client.create(REPLICASETS, ns, replicaSet('mixed', 4));
+  await bed.client.create(REPLICASETS, ns, replicaSet('mixed', 4));
   const pods = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'mixed' });
     return ps.length === 4 ? ps : undefined;
   }, '4 pods');
   const ready = pods.slice(0, 2);
-  for (const p of ready) assert.ok(await markPodReady(client, p));
+  for (const p of ready) assert.ok(await markPodReady(bed.client, p));
   await waitFor(async () => (await getRS(ns, 'mixed')).status?.readyReplicas === 2, 'two ready');
 
-  await client.patch(REPLICASETS, ns, 'mixed', { spec: { replicas: 2 } }, 'merge');
+  await bed.client.patch(REPLICASETS, ns, 'mixed', { spec: { replicas: 2 } }, 'merge');
   const left = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'mixed' });
     return ps.length === 2 ? ps : undefined;
@@ -147,10 +123,10 @@ test('scaling down deletes pods that are not ready before ready ones', async () 
 
 test('a matching orphan is adopted (and counted); a pod whose labels stop matching is released and replaced', async () => {
   const ns = await namespace('rs-adopt');
-  const orphan = await client.create<Obj>(PODS, ns, { metadata: { name: 'orphan', labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  const rs = await client.create<Obj>(REPLICASETS, ns, replicaSet('adopt', 2));
+  const orphan = await bed.client.create<Obj>(PODS, ns, { metadata: { name: 'orphan', labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  const rs = await bed.client.create<Obj>(REPLICASETS, ns, replicaSet('adopt', 2));
   const adopted = await waitFor(async () => {
-    const p = await client.get<Obj>(PODS, ns, 'orphan');
+    const p = await bed.client.get<Obj>(PODS, ns, 'orphan');
     return p.metadata?.ownerReferences?.length ? p : undefined;
   }, 'orphan adopted');
   assert.deepEqual(adopted.metadata!.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'adopt', uid: rs.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
@@ -165,65 +141,65 @@ test('a matching orphan is adopted (and counted); a pod whose labels stop matchi
   assert.equal((await activePods(ns, { app: 'adopt' })).length, 2, 'only one pod was created');
 
   // A pod that no longer matches the selector is let go, and replaced.
-  await client.patch(PODS, ns, 'orphan', { metadata: { labels: { app: 'elsewhere' } } }, 'merge');
+  await bed.client.patch(PODS, ns, 'orphan', { metadata: { labels: { app: 'elsewhere' } } }, 'merge');
   await waitFor(async () => {
-    const p = await client.get<Obj>(PODS, ns, 'orphan');
+    const p = await bed.client.get<Obj>(PODS, ns, 'orphan');
     return !(p.metadata?.ownerReferences ?? []).length;
   }, 'pod released');
   await waitFor(async () => (await activePods(ns, { app: 'adopt' })).length === 2, 'replacement created');
-  assert.ok(await client.get(PODS, ns, 'orphan'), 'the released pod is not deleted');
+  assert.ok(await bed.client.get(PODS, ns, 'orphan'), 'the released pod is not deleted');
 });
 
 test('a pod owned by another controller is left alone', async () => {
   const ns = await namespace('rs-foreign');
-  await client.create(PODS, ns, {
+  await bed.client.create(PODS, ns, {
     metadata: { name: 'foreign', labels: { app: 'foreign' }, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: '00000000-0000-0000-0000-00000000000f', controller: true }] },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
   });
-  await client.create(REPLICASETS, ns, replicaSet('foreign', 1));
+  await bed.client.create(REPLICASETS, ns, replicaSet('foreign', 1));
   await waitFor(async () => (await activePods(ns, { app: 'foreign' })).length === 2, 'own pod created next to the foreign one');
-  const p = await client.get<Obj>(PODS, ns, 'foreign');
+  const p = await bed.client.get<Obj>(PODS, ns, 'foreign');
   assert.equal(p.metadata!.ownerReferences![0]!.kind, 'ConfigMap');
 });
 
 test('minReadySeconds: a ready pod becomes available only after it', async () => {
   const ns = await namespace('rs-minready');
-  await client.create(REPLICASETS, ns, replicaSet('slow', 1, { app: 'slow' }, { minReadySeconds: 1 }));
+  await bed.client.create(REPLICASETS, ns, replicaSet('slow', 1, { app: 'slow' }, { minReadySeconds: 1 }));
   const [pod] = await waitFor(async () => {
     const ps = await activePods(ns, { app: 'slow' });
     return ps.length === 1 ? ps : undefined;
   }, '1 pod');
-  await markPodReady(client, pod!);
+  await markPodReady(bed.client, pod!);
   await waitFor(async () => (await getRS(ns, 'slow')).status?.readyReplicas === 1, 'ready');
   await waitFor(async () => (await getRS(ns, 'slow')).status?.availableReplicas === 1, 'available after minReadySeconds', 15_000);
 });
 
 test('pods being deleted do not count; the fake kubelet readies what the controller creates', async () => {
   const ns = await namespace('rs-kubelet');
-  kubelet.setAuto(true);
+  bed.kubelet.setAuto(true);
   try {
-    await client.create(REPLICASETS, ns, replicaSet('auto', 3));
+    await bed.client.create(REPLICASETS, ns, replicaSet('auto', 3));
     await waitFor(async () => {
       const r = await getRS(ns, 'auto');
       return r.status?.availableReplicas === 3 && r.status?.readyReplicas === 3;
     }, 'all available');
   } finally {
-    kubelet.setAuto(false);
+    bed.kubelet.setAuto(false);
   }
-  assert.deepEqual(kubelet.failures, []);
+  assert.deepEqual(bed.kubelet.failures, []);
 });
 
 test('a ReplicaSet being deleted creates nothing', async () => {
   const ns = await namespace('rs-deleting');
-  await client.create(REPLICASETS, ns, { ...replicaSet('going', 0), metadata: { name: 'going', finalizers: ['example.com/hold'] } });
-  await client.delete(REPLICASETS, ns, 'going');
-  await client.patch(REPLICASETS, ns, 'going', { spec: { replicas: 3 } }, 'merge').catch((err) => {
+  await bed.client.create(REPLICASETS, ns, { ...replicaSet('going', 0), metadata: { name: 'going', finalizers: ['example.com/hold'] } });
+  await bed.client.delete(REPLICASETS, ns, 'going');
+  await bed.client.patch(REPLICASETS, ns, 'going', { spec: { replicas: 3 } }, 'merge').catch((err) => {
     // Some servers refuse spec changes of an object being deleted; either way nothing is created.
     if (!(err instanceof ApiError)) throw err;
   });
-  await rsc.reconcile(`${ns}/going`);
+  await bed.controller.reconcile(`${ns}/going`);
   assert.equal((await activePods(ns, { app: 'going' })).length, 0);
-  await client.patch(REPLICASETS, ns, 'going', { metadata: { finalizers: null } }, 'merge');
+  await bed.client.patch(REPLICASETS, ns, 'going', { metadata: { finalizers: null } }, 'merge');
 });
 
 // ---- units ---------------------------------------------------------------------------------------

@@ -1,41 +1,18 @@
-import { test, before, after } from 'node:test';
-import { setMaxListeners } from 'node:events';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Informer, type ResourceDescriptor, type RestClient } from '../../client/index.js';
-import { eventually, startTestCluster, type TestCluster } from '../../client/testing.js';
+import { eventually } from '../../client/testing.js';
 import { PODS, isPodReady, type Obj } from '../replicaset/controller-utils.js';
 import { FakeKubelet } from '../replicaset/fake-kubelet.js';
 import { POD_INDEX_LABEL, POD_NAME_LABEL, PVCS, REVISION_LABEL, STATEFULSETS, StatefulSetController, ordinalOf } from './statefulset-controller.js';
+import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 
-let cluster: TestCluster;
-let client: RestClient;
-let ssc: StatefulSetController;
-let kubelet: FakeKubelet;
-const ac = new AbortController();
-setMaxListeners(100, ac.signal);
-
-before(async () => {
-  cluster = await startTestCluster();
-  client = cluster.client;
-  ssc = new StatefulSetController(cluster.newClient());
-  ssc.start(ac.signal);
-  kubelet = new FakeKubelet(cluster.newClient(), { auto: true });
-  kubelet.start(ac.signal);
-  assert.ok(await ssc.waitForSync(AbortSignal.timeout(10_000)));
-  assert.ok(await kubelet.informer.waitForSync(AbortSignal.timeout(10_000)));
-});
-
-after(async () => {
-  ac.abort();
-  await ssc.stopped();
-  await kubelet.stopped();
-  await cluster.stop();
-});
+const bed = controllerTestBed((c) => new StatefulSetController(c), { kubelet: { auto: true } });
 
 async function namespace(name: string): Promise<string> {
-  await client.create(NAMESPACES, undefined, { metadata: { name } });
+  await bed.client.create(NAMESPACES, undefined, { metadata: { name } });
   return name;
 }
 
@@ -52,14 +29,14 @@ function statefulSet(name: string, replicas: number, extra: Record<string, unkno
 }
 
 async function livePods(ns: string): Promise<Obj[]> {
-  return (await client.list<Obj>(PODS, ns)).items.filter((p) => !p.metadata?.deletionTimestamp);
+  return (await bed.client.list<Obj>(PODS, ns)).items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
 /** Waits until the set has exactly these ready pods and its status says so. */
 async function waitReady(ns: string, name: string, n: number): Promise<Obj[]> {
   return (await eventually(async () => {
     const pods = await livePods(ns);
-    const set = await client.get<Obj>(STATEFULSETS, ns, name);
+    const set = await bed.client.get<Obj>(STATEFULSETS, ns, name);
     const names = pods.map((p) => p.metadata!.name).sort();
     const want = Array.from({ length: n }, (_, i) => `${name}-${i}`).sort();
     return JSON.stringify(names) === JSON.stringify(want) && pods.every(isPodReady) && set.status?.readyReplicas === n
@@ -74,7 +51,7 @@ test('OrderedReady creates pods in order with identity, PVCs and a revision; sca
   const readyAt = new Map<string, number>();
   let seq = 0;
   const deletedOrder: string[] = [];
-  const inf = new Informer<Obj>(cluster.newClient(), PODS, { namespace: ns });
+  const inf = new Informer<Obj>(bed.cluster.newClient(), PODS, { namespace: ns });
   const note = (p: Obj) => {
     const n = p.metadata!.name!;
     if (!created.has(n)) created.set(n, ++seq);
@@ -83,15 +60,15 @@ test('OrderedReady creates pods in order with identity, PVCs and a revision; sca
   inf.on('add', note);
   inf.on('update', (_o, p) => note(p));
   inf.on('delete', (p) => deletedOrder.push(p.metadata!.name!));
-  inf.start(ac.signal);
+  inf.start(bed.signal);
   assert.ok(await inf.waitForSync(AbortSignal.timeout(10_000)));
 
-  const set = await client.create<Obj>(STATEFULSETS, ns, statefulSet('web', 3));
+  const set = await bed.client.create<Obj>(STATEFULSETS, ns, statefulSet('web', 3));
   const pods = await waitReady(ns, 'web', 3);
   assert.ok(created.get('web-1')! > readyAt.get('web-0')!, 'web-1 created only after web-0 was ready');
   assert.ok(created.get('web-2')! > readyAt.get('web-1')!, 'web-2 created only after web-1 was ready');
 
-  const fresh = await client.get<Obj>(STATEFULSETS, ns, 'web');
+  const fresh = await bed.client.get<Obj>(STATEFULSETS, ns, 'web');
   for (const p of pods) {
     const n = p.metadata!.name!;
     const ord = ordinalOf('web', p);
@@ -108,42 +85,42 @@ test('OrderedReady creates pods in order with identity, PVCs and a revision; sca
   assert.equal(fresh.status.updatedReplicas, 3);
   assert.equal(fresh.status.currentReplicas, 3);
   assert.equal(fresh.status.availableReplicas, 3);
-  const claims = (await client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
+  const claims = (await bed.client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
   assert.deepEqual(claims, ['data-web-0', 'data-web-1', 'data-web-2']);
 
-  await client.patch(STATEFULSETS, ns, 'web', { spec: { replicas: 1 } }, 'merge');
+  await bed.client.patch(STATEFULSETS, ns, 'web', { spec: { replicas: 1 } }, 'merge');
   await waitReady(ns, 'web', 1);
   assert.deepEqual(deletedOrder, ['web-2', 'web-1']);
-  const kept = (await client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
+  const kept = (await bed.client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
   assert.deepEqual(kept, ['data-web-0', 'data-web-1', 'data-web-2']);
 });
 
 test('a rolling update with partition=1 replaces web-2 then web-1 and leaves web-0', async () => {
   const ns = await namespace('sts-rolling');
-  await client.create<Obj>(STATEFULSETS, ns, statefulSet('web', 3, { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }));
+  await bed.client.create<Obj>(STATEFULSETS, ns, statefulSet('web', 3, { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } }));
   const before = await waitReady(ns, 'web', 3);
   const oldUID = new Map(before.map((p) => [p.metadata!.name!, p.metadata!.uid!]));
-  const oldSet = await client.get<Obj>(STATEFULSETS, ns, 'web');
+  const oldSet = await bed.client.get<Obj>(STATEFULSETS, ns, 'web');
 
   const order: string[] = [];
   let seq = 0;
   const deletedAt = new Map<string, number>();
   const newReadyAt = new Map<string, number>();
-  const inf = new Informer<Obj>(cluster.newClient(), PODS, { namespace: ns });
+  const inf = new Informer<Obj>(bed.cluster.newClient(), PODS, { namespace: ns });
   inf.on('delete', (p) => { order.push(p.metadata!.name!); deletedAt.set(p.metadata!.name!, ++seq); });
   inf.on('update', (_o, p) => {
     const n = p.metadata!.name!;
     if (isPodReady(p) && p.metadata!.uid !== oldUID.get(n) && !newReadyAt.has(n)) newReadyAt.set(n, ++seq);
   });
-  inf.start(ac.signal);
+  inf.start(bed.signal);
   assert.ok(await inf.waitForSync(AbortSignal.timeout(10_000)));
 
   const tpl = structuredClone(oldSet.spec.template);
   tpl.spec.containers[0].image = 'busybox:2';
-  await client.patch(STATEFULSETS, ns, 'web', { spec: { template: tpl } }, 'merge');
+  await bed.client.patch(STATEFULSETS, ns, 'web', { spec: { template: tpl } }, 'merge');
 
   const after = (await eventually(async () => {
-    const set = await client.get<Obj>(STATEFULSETS, ns, 'web');
+    const set = await bed.client.get<Obj>(STATEFULSETS, ns, 'web');
     const pods = await livePods(ns);
     const img = (n: string) => pods.find((p) => p.metadata!.name === n)?.spec.containers[0].image;
     return set.status?.updatedReplicas === 2 && set.status?.readyReplicas === 3 && img('web-1') === 'busybox:2' && img('web-2') === 'busybox:2' && pods.every(isPodReady) && pods.length === 3 ? { set, pods } : undefined;
@@ -160,22 +137,22 @@ test('a rolling update with partition=1 replaces web-2 then web-1 and leaves web
 
 test('OnDelete with ordinals.start and Parallel: pods keep their template until deleted, then come back with the new one', async () => {
   const ns = await namespace('sts-ondelete');
-  await client.create<Obj>(STATEFULSETS, ns, statefulSet('db', 2, { podManagementPolicy: 'Parallel', ordinals: { start: 5 }, updateStrategy: { type: 'OnDelete' } }));
+  await bed.client.create<Obj>(STATEFULSETS, ns, statefulSet('db', 2, { podManagementPolicy: 'Parallel', ordinals: { start: 5 }, updateStrategy: { type: 'OnDelete' } }));
   const ready = (names: string[]) => eventually(async () => {
     const pods = await livePods(ns);
     return JSON.stringify(pods.map((p) => p.metadata!.name).sort()) === JSON.stringify(names) && pods.every(isPodReady) ? pods : undefined;
   }, names.join(','), 15_000) as Promise<Obj[]>;
   const first = await ready(['db-5', 'db-6']);
-  const set = await client.get<Obj>(STATEFULSETS, ns, 'db');
+  const set = await bed.client.get<Obj>(STATEFULSETS, ns, 'db');
   const tpl = structuredClone(set.spec.template);
   tpl.spec.containers[0].image = 'busybox:2';
-  await client.patch(STATEFULSETS, ns, 'db', { spec: { template: tpl } }, 'merge');
+  await bed.client.patch(STATEFULSETS, ns, 'db', { spec: { template: tpl } }, 'merge');
   await eventually(async () => {
-    const s = await client.get<Obj>(STATEFULSETS, ns, 'db');
+    const s = await bed.client.get<Obj>(STATEFULSETS, ns, 'db');
     return s.status?.updateRevision && s.status.updateRevision !== s.status.currentRevision && s.status.updatedReplicas === 0;
   }, 'new update revision', 15_000);
   const db6 = first.find((p) => p.metadata!.name === 'db-6')!;
-  await client.delete(PODS, ns, 'db-6');
+  await bed.client.delete(PODS, ns, 'db-6');
   const after = await eventually(async () => {
     const pods = await ready(['db-5', 'db-6']);
     const n6 = pods.find((p) => p.metadata!.name === 'db-6')!;
@@ -185,7 +162,7 @@ test('OnDelete with ordinals.start and Parallel: pods keep their template until 
   assert.equal(img('db-6'), 'busybox:2');
   assert.equal(img('db-5'), 'busybox:1');
   assert.equal(after.find((p) => p.metadata!.name === 'db-5')!.metadata!.uid, first.find((p) => p.metadata!.name === 'db-5')!.metadata!.uid);
-  const claims = (await client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
+  const claims = (await bed.client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
   assert.deepEqual(claims, ['data-db-5', 'data-db-6']);
-  await eventually(async () => (await client.get<Obj>(STATEFULSETS, ns, 'db')).status?.updatedReplicas === 1, 'updatedReplicas 1', 15_000);
+  await eventually(async () => (await bed.client.get<Obj>(STATEFULSETS, ns, 'db')).status?.updatedReplicas === 1, 'updatedReplicas 1', 15_000);
 });
