@@ -11,7 +11,7 @@ import { APIServer } from '../apiserver/apiserver.js';
 import { RestClient } from '../client/index.js';
 import { startControllerManager } from '../controllers/run.js';
 import { startScheduler } from '../scheduler/run.js';
-import { startAgent, type RunningAgent } from '../kubelet/agent.js';
+import { startAgent, type RunningAgent } from './agent.js';
 import { LocalRegistry } from '../kubelet/images/local-registry.js';
 import { Containerd } from '../kubelet/containerd/containerd.js';
 import { mergeIntoKubeconfig } from './kubeconfig.js';

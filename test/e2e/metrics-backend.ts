@@ -4,7 +4,7 @@
  * aggregator forwards. Run as: node metrics-backend.js <host> <port> <pkiDir>
  */
 import https from 'node:https';
-import { ensurePki } from '../../src/apiserver/auth/pki.js';
+import { ensurePki } from '../../src/util/pki.js';
 
 const [host, port, dir] = process.argv.slice(2);
 const pki = await ensurePki(dir, { hosts: [host, 'metrics-server.kube-system.svc'] });

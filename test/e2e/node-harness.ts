@@ -6,6 +6,7 @@
  * container, mount, the bridge and the dirs (Containerd.destroy) and stops the rest.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
@@ -134,3 +135,16 @@ export class NodeCluster {
 export const ready = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 export const phase = (ph: string) => (p: any) => p.status?.phase === ph;
 export const cstatus = (p: any, name: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === name);
+
+/** GET http://host:port/ with a fresh connection; the body, or a rejection (3 s timeout). */
+export function httpGet(host: string, port: number): Promise<string> {
+  return new Promise((res, rej) => {
+    const req = http.get({ host, port, path: '/', agent: false, timeout: 3000 }, (r) => {
+      let b = '';
+      r.on('data', (d) => { b += d; });
+      r.on('end', () => res(b));
+    });
+    req.on('error', rej);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}

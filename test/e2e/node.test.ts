@@ -5,12 +5,11 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeCluster, nodeSkipReason, ready, phase, cstatus } from './node-harness.js';
+import { NodeCluster, nodeSkipReason, ready, phase, cstatus, httpGet } from './node-harness.js';
 import { waitFor } from './harness.js';
 import { writeFileSync, unlinkSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import http from 'node:http';
 import { join } from 'node:path';
 
 const skip = nodeSkipReason();
@@ -412,7 +411,7 @@ spec:
       pf.stderr.on('data', (d) => { out += d; });
       const port = await waitFor('port-forward ready', () => Number(out.match(/127\.0\.0\.1:(\d+) -> 8080/)?.[1]), 20000, 100);
       for (let i = 0; i < 3; i++) {
-        const body = await new Promise<string>((res, rej) => http.get({ host: '127.0.0.1', port, path: '/' }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); }).on('error', rej));
+        const body = await httpGet('127.0.0.1', port);
         assert.equal(body, "You've hit stream\n");
       }
     } finally { pf.kill('SIGTERM'); }
@@ -476,11 +475,7 @@ spec:
     const svc = await n.kjson(['get', 'svc', 'backend']);
     const ip = svc.spec.clusterIP;
     const nodePort = svc.spec.ports[0].nodePort;
-    const get = (host: string, port: number) => new Promise<string>((res, rej) => {
-      const req = http.get({ host, port, path: '/', agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); });
-      req.on('error', rej);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-    });
+    const get = httpGet;
     await waitFor('endpoints ready', async () => {
       const eps = await n.kjson(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=backend']);
       return eps.items.flatMap((e: any) => e.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 3;
@@ -601,11 +596,7 @@ spec:
 `);
     await n.k(['rollout', 'status', 'deployment/smooth', '--timeout=90s']);
     const ip = (await n.kjson(['get', 'svc', 'smooth'])).spec.clusterIP;
-    const get = () => new Promise<string>((res, rej) => {
-      const req = http.get({ host: ip, port: 80, path: '/', agent: false, timeout: 3000 }, (r) => { let b = ''; r.on('data', (d) => { b += d; }); r.on('end', () => res(b)); });
-      req.on('error', rej);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-    });
+    const get = () => httpGet(ip, 80);
     await waitFor('service answers', async () => /You've hit smooth-/.test(await get().catch(() => '')), 30000, 200);
     const before = new Set((await n.kjson(['get', 'pods', '-l', 'app=smooth'])).items.map((p: any) => p.metadata.name));
     let ok = 0;

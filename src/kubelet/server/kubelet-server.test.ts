@@ -19,7 +19,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { KubeletServer, type PodLookup } from './kubelet-server.js';
 import { ensureKubeletServingCert } from './serving-cert.js';
 import { CriError, GRPC_NOT_FOUND, type RuntimeService, type StreamingRequestBase } from '../cri/api.js';
-import { ensurePki, issueClientCert, type Pki } from '../../apiserver/auth/pki.js';
+import { ensurePki, issueClientCert, type Pki } from '../../util/pki.js';
 import { readResponseHead } from '../../util/upgrade-relay.js';
 import { startTestCluster, eventually, type TestCluster } from '../../client/testing.js';
 

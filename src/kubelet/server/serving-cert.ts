@@ -14,7 +14,7 @@ import { promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { createCa, issueServingCert } from '../../apiserver/auth/pki.js';
+import { createCa, issueServingCert } from '../../util/pki.js';
 import { readIfExists, writeAtomic } from '../../util/files.js';
 
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;

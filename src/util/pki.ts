@@ -26,7 +26,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import type * as X509 from '@peculiar/x509';
-import { readIfExists, writeAtomic } from '../../util/files.js';
+import { readIfExists, writeAtomic } from './files.js';
 
 export interface Pki {
   dir: string;

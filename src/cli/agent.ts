@@ -2,21 +2,22 @@
  * `keelson agent`: everything a node runs, started in order with progress reports —
  * local routes for the cluster and service ranges (fail closed), keelson's own containerd
  * (or an existing one via `containerRuntimeEndpoint`) with the pause image imported, the
- * kubelet's HTTPS server (logs, exec, attach, port-forward) and the Kubelet itself.
+ * kubelet's HTTPS server (logs, exec, attach, port-forward), the Kubelet itself, cluster DNS
+ * and the service proxy. It lives in cli/ because it assembles several components.
  */
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RestClient } from '../client/index.js';
-import { GrpcRuntime } from './cri/grpc-client.js';
-import { Containerd } from './containerd/containerd.js';
-import { ensureLocalRoutes } from './network/local-routes.js';
-import { buildImageArchive, PAUSE_IMAGE } from './images/catalog.js';
-import { KubeletServer } from './server/kubelet-server.js';
-import { ensureKubeletServingCert } from './server/serving-cert.js';
-import { Kubelet } from './kubelet.js';
-import { defaultHostIP } from './node-status.js';
-import { StatsProvider } from './stats.js';
+import { GrpcRuntime } from '../kubelet/cri/grpc-client.js';
+import { Containerd } from '../kubelet/containerd/containerd.js';
+import { ensureLocalRoutes } from '../kubelet/network/local-routes.js';
+import { buildImageArchive, PAUSE_IMAGE } from '../kubelet/images/catalog.js';
+import { KubeletServer } from '../kubelet/server/kubelet-server.js';
+import { ensureKubeletServingCert } from '../kubelet/server/serving-cert.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import { defaultHostIP } from '../kubelet/node-status.js';
+import { StatsProvider } from '../kubelet/stats.js';
 import { ServiceProxy } from '../proxy/index.js';
 import { ClusterDNS } from '../dns/server.js';
 import { ensureDNSAddress, ensureDNSConfigMap, ensureDNSService, removeDNSAddress } from '../dns/bootstrap.js';

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import { adminKubeconfig, writeKubeconfig } from '../../cli/kubeconfig.js';
+import { adminKubeconfig, writeKubeconfig } from '../cli/kubeconfig.js';
 import { ensurePki, issueClientCert, subjectFromCert, type Pki } from './pki.js';
 
 const run = promisify(execFile);
