@@ -138,6 +138,7 @@ program.command('up')
   .option('--kubelet-port <port>', 'kubelet HTTPS port', '10250')
   .option('--bridge <name>', 'pod network bridge', 'keelson0')
   .option('--service-cidr <cidr>', 'service ClusterIP range', '10.96.0.0/16')
+  .option('--proxy-chain-prefix <p>', 'prefix of the service proxy\'s iptables chains', 'KEELSON')
   .action(async (o) => {
     await runUp(o, onSignals);
   });

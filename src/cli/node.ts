@@ -115,11 +115,11 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
     }
     client = RestClient.fromKubeconfig(server.kubeconfigPath);
     // Remembered for `keelson down --wipe`, which removes the bridge.
-    writeFileSync(join(dataDir, 'node.json'), JSON.stringify({ bridge: o.bridge, podCIDR: o.podCidr }));
+    writeFileSync(join(dataDir, 'node.json'), JSON.stringify({ bridge: o.bridge, podCIDR: o.podCidr, proxyChainPrefix: o.proxyChainPrefix }));
     agent = await startAgent({
       client, dataDir: join(dataDir, 'node'), podCIDR: o.podCidr, clusterCIDR: '10.244.0.0/16', serviceCIDR: o.serviceCidr,
       registryMirrors: mirrors, kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge, clientCaPem: server.pki.caCertPem, progress: say,
-      staticPodPath: join(dataDir, 'manifests'),
+      staticPodPath: join(dataDir, 'manifests'), proxyChainPrefix: o.proxyChainPrefix,
       backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
     }, ac.signal);
     const node = agent.kubelet.opts.nodeName;
@@ -152,12 +152,12 @@ export async function runDown(o: Record<string, any>): Promise<void> {
   } else {
     say(`keelson is not running from ${dataDir}`);
   }
+  let node: { bridge?: string; podCIDR?: string; proxyChainPrefix?: string } = {};
+  try { node = JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')); } catch { /* defaults */ }
   if (o.wipe) {
     say('wiping containers, images and cluster state…');
     const ctdDir = join(dataDir, 'node', 'containerd');
     if (existsSync(ctdDir)) {
-      let node: { bridge?: string; podCIDR?: string } = {};
-      try { node = JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')); } catch { /* defaults */ }
       const ctd = new Containerd({ dir: ctdDir, podCIDR: node.podCIDR ?? '10.244.0.0/24', bridgeName: node.bridge ?? o.bridge, sandboxImage: 'keelson.local/pause:3.10' });
       await ctd.start().catch(() => undefined);
       await ctd.destroy().catch((err: Error) => say(`could not clean containerd: ${err.message}`));
@@ -165,6 +165,6 @@ export async function runDown(o: Record<string, any>): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   // Safety net: the service proxy removes its rules when it stops; if the agent died, do it here.
-  await proxyCleanup('KEELSON').catch(() => undefined);
+  await proxyCleanup(node.proxyChainPrefix ?? 'KEELSON').catch(() => undefined);
   say('down');
 }

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const BIN = join(ROOT, 'bin', 'keelson.js');
+// The keelson processes tests start run the build these tests come from (dist/ or another outDir).
+process.env.KEELSON_DIST ??= resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 export function haveKubectl(): boolean {
   return spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;

@@ -21,13 +21,17 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
   const podCIDR = `10.244.${50 + (parseInt(id, 16) % 50)}.0/24`;
   const serviceCIDR = `10.96.${50 + (parseInt(id, 16) % 50)}.0/24`;
   const kubeconfig = join(dir, 'kubeconfig');
+  const chainPrefix = `KU${id.toUpperCase()}`;
+  const proxyRules = () => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout
+    .split('\n').filter((l) => l.includes(chainPrefix));
   let proc: ChildProcess | undefined;
   let out = '';
 
   const up = async () => {
     out = '';
     proc = spawn(process.execPath, [BIN, 'up', '--data-dir', join(dir, 'data'), '--port', '0', '--kubeconfig', kubeconfig,
-      '--kubelet-port', '0', '--pod-cidr', podCIDR, '--bridge', bridge, '--service-cidr', serviceCIDR], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
+      '--kubelet-port', '0', '--pod-cidr', podCIDR, '--bridge', bridge, '--service-cidr', serviceCIDR,
+      '--proxy-chain-prefix', chainPrefix], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
     proc.stdout!.on('data', (d) => { out += d; });
     proc.stderr!.on('data', (d) => { out += d; });
     const p = proc;
@@ -55,13 +59,17 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
     // The seed images resolve through the local registry.
     const r = kubectl(['apply', '-f', '-'], `apiVersion: v1
 kind: Pod
-metadata: {name: keeper}
+metadata: {name: keeper, labels: {app: keeper}}
 spec:
   containers:
   - {name: main, image: luksa/kubia, ports: [{containerPort: 8080}]}
 `);
     assert.equal(r.code, 0, r.stderr);
     await waitFor('pod Running', () => /Running/.test(kubectl(['get', 'pod', 'keeper', '--no-headers']).stdout), 60_000, 250);
+    const svc = kubectl(['expose', 'pod', 'keeper', '--port', '80', '--target-port', '8080', '--type', 'NodePort']);
+    assert.equal(svc.code, 0, svc.stderr);
+    const ip = kubectl(['get', 'svc', 'keeper', '-o', 'jsonpath={.spec.clusterIP}']).stdout.trim();
+    await waitFor('the proxy to program the service', () => proxyRules().some((l) => l.includes(ip)), 30_000, 200);
   });
 
   it('keeps the cluster across down and up: the pod comes back', async () => {
@@ -69,6 +77,7 @@ spec:
     const d = down();
     assert.equal(d.status, 0, d.stderr);
     await waitFor('up process to exit', () => proc!.exitCode !== null, 60_000, 100);
+    assert.deepEqual(proxyRules(), [], 'the service proxy left rules behind after down');
     await up();
     await waitFor('pod Running again', () => {
       const p = JSON.parse(kubectl(['get', 'pod', 'keeper', '-o', 'json']).stdout || '{}');
@@ -82,6 +91,7 @@ spec:
     assert.equal(d.status, 0, d.stderr);
     await waitFor('up process to exit', () => proc!.exitCode !== null, 60_000, 100);
     assert.equal(existsSync(join(dir, 'data')), false);
+    assert.deepEqual(proxyRules(), [], 'the service proxy left rules behind after down --wipe');
     assert.notEqual(spawnSync('ip', ['link', 'show', bridge]).status, 0, 'bridge still there');
     const ps = spawnSync('pgrep', ['-f', join(dir, 'data')], { encoding: 'utf8' });
     assert.equal(ps.stdout.trim(), '', `processes left: ${ps.stdout}`);
