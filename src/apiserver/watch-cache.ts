@@ -110,6 +110,8 @@ export class WatchCache {
   ready = false;
 
   private dicts = new Map<string, Buffer>();
+  /** Labels and fields of values about to be written, by key (see hint). */
+  private hints = new Map<string, { json: string; labels?: Record<string, string>; fields: Record<string, string> }>();
 
   constructor(private storage: Storage, private indexer: Indexer, private opts: { historySize?: number; bookmarkIntervalMs?: number; compress?: boolean } = {}) {}
 
@@ -150,17 +152,37 @@ export class WatchCache {
     return idx;
   }
 
+  /**
+   * A writer (the registry) tells the cache the object behind a value it is about to store, so
+   * that when the write's event arrives the cache indexes it without parsing the JSON again.
+   * The labels and fields are taken now (the caller may change the object afterwards); a hint
+   * whose value is not the one that arrives is ignored, and hints of failed writes are dropped
+   * when the map grows large.
+   */
+  hint(key: string, json: string, obj: unknown): void {
+    if (this.hints.size >= 4096) this.hints.clear();
+    const ix = this.indexer(prefixOf(key), obj);
+    this.hints.set(key, { json, labels: ix.labels && { ...ix.labels }, fields: ix.fields });
+  }
+
   private makeEntry(key: string, prefix: string, json: string, rev: number): Entry | undefined {
     const { namespace, name } = splitKey(key, prefix);
     let labels: Record<string, string> | undefined;
     let fields: Record<string, string> = {};
-    try {
-      const obj = JSON.parse(json);
-      const ix = this.indexer(prefix, obj);
-      labels = ix.labels;
-      fields = ix.fields;
-    } catch {
-      // Non-object values (allocation markers) have no labels or fields.
+    const hint = this.hints.get(key);
+    if (hint) this.hints.delete(key);
+    if (hint && hint.json === json) {
+      labels = hint.labels;
+      fields = hint.fields;
+    } else {
+      try {
+        const obj = JSON.parse(json);
+        const ix = this.indexer(prefix, obj);
+        labels = ix.labels;
+        fields = ix.fields;
+      } catch {
+        // Non-object values (allocation markers) have no labels or fields.
+      }
     }
     let data: string | Buffer = json;
     let dict: Buffer | undefined;

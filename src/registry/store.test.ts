@@ -47,6 +47,20 @@ describe('ResourceStore on MemoryStorage', () => {
     assert.match(created.metadata.name, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
+  it('a generated name that is taken is replaced (RetryGenerateName); a taken given name is 409', async () => {
+    const realCreate = storage.create.bind(storage);
+    let collisions = 2;
+    // The first two generated names "collide".
+    storage.create = async (key: string, value: string) => {
+      if (key.includes('/gen-') && collisions-- > 0) await realCreate(key, value).then(() => realCreate(key, value));
+      return realCreate(key, value);
+    };
+    const created = await cms.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-' } }, ctx());
+    assert.match(created.metadata.name, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    assert.equal((await cms.list('default', {})).items.length, 3);
+    assert.equal(await code(cms.create('default', cm(created.metadata.name), ctx())), 409);
+  });
+
   it('updates compare-and-swap on resourceVersion; no-op updates do not move it', async () => {
     const a = await cms.create('default', cm('a', { n: '1' }), ctx());
     const { obj: b } = await cms.update('default', 'a', { ...a, data: { n: '2' } }, ctx());

@@ -311,7 +311,8 @@ export class ResourceStore {
   async create(namespace: string | undefined, obj: any, ctx: WriteContext): Promise<any> {
     this.checkIncoming(obj, namespace);
     const meta = obj.metadata;
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + generateNameSuffix();
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = meta.generateName + generateNameSuffix();
     if (!meta.name) this.throwInvalid(obj, [fieldError.required('metadata.name', 'name or generateName is required')]);
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'generation']) delete meta[f];
@@ -324,7 +325,7 @@ export class ResourceStore {
     await this.admission.admit({ operation: 'CREATE', info: this.info, namespace, name: meta.name, obj, user: ctx.user, dryRun: ctx.dryRun, phase: 'validate' });
     this.trackManagedFields(undefined, obj, ctx);
 
-    const key = this.key(namespace, meta.name);
+    let key = this.key(namespace, meta.name);
     if (ctx.dryRun) {
       if (this.cache.get(key)) throw alreadyExists(this.gr, meta.name);
       if (isAllocating(this.strategy)) await this.strategy.allocate(obj, undefined, true);
@@ -336,7 +337,18 @@ export class ResourceStore {
       undo = await this.strategy.allocate(obj, undefined, false);
     }
     try {
-      const kv = await this.storage.create(key, encodeForStorage(this.toStored(obj)));
+      let kv: KeyValue | undefined;
+      // A generated name that is taken is replaced and the write retried (upstream's
+      // RetryGenerateName, GA in 1.32: up to 8 attempts in all).
+      for (let attempt = 1; !kv; attempt++) {
+        try {
+          kv = await this.storage.create(key, this.encodeFor(key, obj));
+        } catch (err) {
+          if (!(err instanceof KeyExistsError) || !generated || attempt >= 8) throw err;
+          meta.name = meta.generateName + generateNameSuffix();
+          key = this.key(namespace, meta.name);
+        }
+      }
       if (this.conversion) return this.decode(kv.value, kv.modRevision);
       // The stored form is this object without its resourceVersion: no need to parse it back.
       obj.metadata.resourceVersion = String(kv.modRevision);
@@ -425,7 +437,7 @@ export class ResourceStore {
       return this.decode(encodeForStorage(this.toStored(obj)), deleted.modRevision);
     }
 
-    const stored = encodeForStorage(this.toStored(obj));
+    const stored = this.encodeFor(key, obj);
     if (stored === kv.value || deepEqual(JSON.parse(stored), JSON.parse(kv.value))) {
       // No-op updates are not written: the resourceVersion does not move (as Kubernetes).
       return current;
@@ -541,8 +553,16 @@ export class ResourceStore {
 
   private async writeRaw(key: string, kv: KeyValue, obj: any, ctx: WriteContext): Promise<any> {
     if (ctx.dryRun) return obj;
-    const next = await this.storage.update(key, encodeForStorage(this.toStored(obj)), kv.modRevision);
+    const next = await this.storage.update(key, this.encodeFor(key, obj), kv.modRevision);
     return this.decode(next.value, next.modRevision);
+  }
+
+  /** The stored JSON of obj, about to be written at key; the watch cache is told its object (WatchCache.hint). */
+  private encodeFor(key: string, obj: any): string {
+    const stored = this.toStored(obj);
+    const json = encodeForStorage(stored);
+    this.cache.hint(key, json, stored);
+    return json;
   }
 
   private async afterDelete(obj: any): Promise<void> {

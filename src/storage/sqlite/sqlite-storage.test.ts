@@ -51,6 +51,38 @@ describe('sqlite storage', () => {
     }
   });
 
+  it('group commit: concurrent writes share a commit, fail one by one, and are seen in order', async () => {
+    const dir = freshDir();
+    const st = SqliteStorage.open(join(dir, 'db.sqlite'), { compactIntervalMs: 0 });
+    try {
+      const seen: StorageEvent[] = [];
+      const w = st.watch('/k/', await st.currentRevision(), (ev) => seen.push(ev), () => undefined);
+      await new Promise((r) => setImmediate(r));
+      // One turn of the event loop: a create, a duplicate create, an update of the first key
+      // building on it, and a stale update.
+      const results = await Promise.allSettled([
+        st.create('/k/a', '1'), st.create('/k/a', 'dup'), st.create('/k/b', '2'), st.update('/k/a', '3', 1), st.update('/k/b', 'stale', 99),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+      assert.ok((results[1] as PromiseRejectedResult).reason instanceof KeyExistsError);
+      assert.ok((results[4] as PromiseRejectedResult).reason instanceof ConflictError);
+      assert.deepEqual(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<any>).value.modRevision), [1, 2, 3]);
+      assert.equal((await st.get('/k/a'))?.value, '3');
+      await waitFor(() => seen.length === 3, 'three events');
+      assert.deepEqual(seen.map((e) => [e.type, e.kv.key, e.revision]), [['create', '/k/a', 1], ['create', '/k/b', 2], ['update', '/k/a', 3]]);
+      w.stop();
+      // Writes requested just before close are committed, not lost.
+      const last = st.create('/k/c', '4');
+      await st.close();
+      assert.equal((await last).modRevision, 4);
+      const again = SqliteStorage.open(join(dir, 'db.sqlite'), { compactIntervalMs: 0 });
+      assert.equal((await again.get('/k/c'))?.value, '4');
+      await again.close();
+    } finally {
+      await st.close();
+    }
+  });
+
   it('reopen keeps data, revisions and the compaction floor; revisions continue from the max', async () => {
     const path = join(freshDir(), 'db.sqlite');
     let s = SqliteStorage.open(path, { compactIntervalMs: 0 });

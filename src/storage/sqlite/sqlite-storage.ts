@@ -19,6 +19,8 @@
  *
  * The API server is the only writer and owns the only connection, so writes are synchronous
  * transactions on that connection and watchers are notified in-process right after the commit.
+ * Writes requested in the same event-loop turn share one commit (group commit, see
+ * SqliteStorageOptions.groupCommit).
  *
  * Durability: journal_mode=WAL with synchronous=NORMAL. A commit returns after its frames were
  * written to the WAL file with write(2), i.e. they are in the kernel's page cache; a SIGKILL of
@@ -62,6 +64,13 @@ export interface SqliteStorageOptions {
    * loop in between so a large compaction does not stall requests. Default 10000.
    */
   compactBatchRevisions?: number;
+  /**
+   * Group commit (default true): writes requested in the same turn of the event loop are
+   * committed together in one transaction (each in a savepoint of its own, so one write's
+   * conflict does not affect the others), and each resolves only after that commit. Concurrent
+   * API requests then share the cost of a commit; a lone write waits one event-loop turn.
+   */
+  groupCommit?: boolean;
 }
 
 export const DEFAULT_COMPACT_INTERVAL_MS = 5 * 60 * 1000;
@@ -141,6 +150,11 @@ export class SqliteStorage implements Storage {
   private readonly txUpdate: (key: string, value: string, expected: number) => StorageEvent;
   private readonly txDelete: (key: string, expected: number | undefined) => StorageEvent;
   private readonly txCompactChunk: (from: number, to: number) => void;
+  private readonly txBatch: (run: () => void) => void;
+  private readonly groupCommit: boolean;
+  /** Writes waiting for the next group commit. */
+  private pending: { op: () => StorageEvent; resolve: (kv: KeyValue) => void; reject: (err: unknown) => void }[] = [];
+  private flushScheduled = false;
 
   /** Opens (creating if needed) the database at path. Same as the constructor. */
   static open(path: string, opts: SqliteStorageOptions = {}): SqliteStorage {
@@ -268,6 +282,9 @@ export class SqliteStorage implements Storage {
       this.stSetMeta.run('compact_done', to);
     });
 
+    this.txBatch = db.transaction((run: () => void) => run());
+    this.groupCommit = opts.groupCommit !== false;
+
     this.retainRevisions = Math.max(0, opts.retainRevisions ?? DEFAULT_RETAIN_REVISIONS);
     this.compactBatch = Math.max(1, opts.compactBatchRevisions ?? DEFAULT_COMPACT_BATCH);
     const interval = opts.compactIntervalMs ?? DEFAULT_COMPACT_INTERVAL_MS;
@@ -317,15 +334,15 @@ export class SqliteStorage implements Storage {
     return this.stCount.get(prefix, prefixEnd(prefix))!.n;
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
+  create(key: string, value: string): Promise<KeyValue> {
     return this.write(() => this.txCreate(key, value));
   }
 
-  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+  update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
     return this.write(() => this.txUpdate(key, value, expectedModRevision));
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+  delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
     return this.write(() => this.txDelete(key, expectedModRevision));
   }
 
@@ -365,6 +382,8 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes already requested are committed (or fail) before the database closes.
+    if (this.pending.length) this.flushWrites();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const w of [...this.watchers]) w.fail(new StorageError('storage is closed'));
@@ -396,13 +415,69 @@ export class SqliteStorage implements Storage {
     return revision;
   }
 
-  private write(tx: () => StorageEvent): KeyValue {
-    this.checkOpen();
-    const ev = tx();
-    // Committed: advance the revision and notify in the same synchronous step.
-    this.rev = ev.revision;
-    for (const w of this.watchers) w.push(ev);
-    return cloneKv(ev.kv);
+  private write(op: () => StorageEvent): Promise<KeyValue> {
+    if (this.closed) return Promise.reject(new StorageError('storage is closed'));
+    if (!this.groupCommit) {
+      try {
+        const ev = op();
+        // Committed: advance the revision and notify in the same synchronous step.
+        this.rev = ev.revision;
+        for (const w of this.watchers) w.push(ev);
+        return Promise.resolve(cloneKv(ev.kv));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<KeyValue>((resolve, reject) => {
+      this.pending.push({ op, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushWrites());
+      }
+    });
+  }
+
+  /**
+   * Commits the pending writes in one transaction, in the order they were requested. Each write
+   * is its own savepoint (the tx* functions nest), so a write that fails its precondition leaves
+   * the others alone; if the commit itself fails, every write of the batch fails and nothing of
+   * it is visible. Watchers are notified and callers resolved only after the commit.
+   */
+  private flushWrites(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const p of batch) p.reject(new StorageError('storage is closed'));
+      return;
+    }
+    const startRev = this.rev;
+    const results: (StorageEvent | { error: unknown })[] = [];
+    try {
+      this.txBatch(() => {
+        for (const p of batch) {
+          try {
+            const ev = p.op();
+            // The next write of the batch builds on this one.
+            this.rev = ev.revision;
+            results.push(ev);
+          } catch (error) {
+            results.push({ error });
+          }
+        }
+      });
+    } catch (err) {
+      this.rev = startRev;
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const r of results) if (!('error' in r)) for (const w of this.watchers) w.push(r);
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if ('error' in r) p.reject(r.error);
+      else p.resolve(cloneKv(r.kv));
+    });
   }
 
   private rowEvent(r: Row): StorageEvent {
