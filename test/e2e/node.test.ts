@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { NodeCluster, nodeSkipReason, ready, phase, cstatus, httpGet } from './node-harness.js';
 import { waitFor } from './harness.js';
 import { writeFileSync, unlinkSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -391,6 +391,14 @@ spec:
     const failing = await n.kubectl(['exec', 'stream', '-c', 'counter', '--', 'sh', '-c', 'exit 7']);
     assert.equal(failing.code, 7);
     assert.equal(await n.k(['exec', '-i', 'stream', '-c', 'counter', '--', 'sh', '-c', 'cat | tr a-z A-Z'], { input: 'piped\n' }), 'PIPED\n');
+    // exec -it: a real terminal (util-linux `script` gives kubectl one); the size follows it.
+    if (spawnSync('sh', ['-c', 'command -v script']).status === 0) {
+      const cmd = `stty rows 33 cols 99; kubectl --kubeconfig ${n.c.kubeconfig} exec -it stream -c counter -- sh -c 'tty; sleep 1; stty size; exit 4'`;
+      const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, HOME: n.c.home }, timeout: 20000 });
+      assert.match(tty.stdout, /\/dev\/pts\/\d+/, tty.stdout + tty.stderr);
+      assert.match(tty.stdout, /33 99/, tty.stdout);
+      assert.equal(tty.status, 4, tty.stdout + tty.stderr);
+    }
     // attach (output of the running main process)
     const att = await n.kubectl(['attach', 'stream', '-c', 'counter'], { timeoutMs: 3000 });
     assert.match(att.stdout, /line \d+/);
