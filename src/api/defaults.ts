@@ -353,6 +353,14 @@ function defaultLimitRange(lr: Obj): void {
 }
 
 function defaultNode(node: Obj): void {
+  // v1 carries the first pod range twice (podCIDR and podCIDRs[0]); one given fills the other,
+  // as the internal/v1 conversion does upstream.
+  const spec = node.spec;
+  if (isObj(spec)) {
+    const cidrs = Array.isArray(spec.podCIDRs) ? spec.podCIDRs : [];
+    if (typeof spec.podCIDR === 'string' && spec.podCIDR && !cidrs.length) spec.podCIDRs = [spec.podCIDR];
+    else if (cidrs.length && typeof cidrs[0] === 'string' && !spec.podCIDR) spec.podCIDR = cidrs[0];
+  }
   const status = node.status;
   if (!isObj(status)) return;
   defaultResourceList(status.capacity);

@@ -489,6 +489,7 @@ test('Namespace, ServiceAccount, Node', () => {
     ['valid', { metadata: cmeta('node-1'), spec: { podCIDRs: ['10.244.0.0/24'], unschedulable: true, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] } }, []],
     ['pod CIDR', { metadata: cmeta('n'), spec: { podCIDRs: ['10.244.0.0'] } }, ['spec.podCIDRs[0]: Invalid value: "10.244.0.0": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)']],
     ['two CIDRs of one family', { metadata: cmeta('n'), spec: { podCIDRs: ['10.1.0.0/24', '10.2.0.0/24'] } }, ['spec.podCIDRs: Invalid value: ["10.1.0.0/24","10.2.0.0/24"]: may specify no more than one CIDR for each IP family']],
+    ['podCIDR and podCIDRs differ', { metadata: cmeta('n'), spec: { podCIDR: '10.1.0.0/24', podCIDRs: ['10.2.0.0/24'] } }, ['spec.podCIDRs[0]: Invalid value: "10.2.0.0/24": must match spec.podCIDR']],
     ['taints', { metadata: cmeta('n'), spec: { taints: [{ key: 'a', effect: 'Sometimes' }, { key: 'b' }, { key: 'bad key', effect: 'NoSchedule' }] } }, [
       'metadata.taints[0].effect: Unsupported value: "Sometimes": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"',
       'metadata.taints[1].effect: Required value',

@@ -2093,6 +2093,7 @@ function validateNode(o: any): Errs {
     cidrs.forEach((c, i) => { if (seen.has(c)) errs.push(duplicate(`spec.podCIDRs[${i}]`, c)); seen.add(c); });
   }
   if (str(s.podCIDR) && !cidrs.length) errs.push(...isValidCIDR('spec.podCIDRs[0]', str(s.podCIDR)));
+  if (str(s.podCIDR) && cidrs.length && cidrs[0] !== str(s.podCIDR)) errs.push(invalid('spec.podCIDRs[0]', cidrs[0], 'must match spec.podCIDR'));
   return errs;
 }
 
@@ -2102,6 +2103,7 @@ function validateNodeUpdate(o: any, old: any): Errs {
   const os = old?.spec ?? {};
   const oldCIDRs = arr(os.podCIDRs).map(str);
   const newCIDRs = arr(s.podCIDRs).map(str);
+  if (!oldCIDRs.length && str(os.podCIDR) && str(os.podCIDR) !== str(s.podCIDR)) errs.push(forbidden('spec.podCIDR', 'node updates may not change podCIDR except from "" to valid'));
   if (oldCIDRs.length) {
     if (oldCIDRs.length !== newCIDRs.length) errs.push(forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
     else oldCIDRs.forEach((c, i) => { if (c !== newCIDRs[i]) errs.push(forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid')); });

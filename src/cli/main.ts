@@ -35,10 +35,12 @@ function onSignals(stop: () => Promise<void>): void {
 program.command('controller-manager')
   .description('run the controllers against an API server (leader-elected)')
   .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .option('--cluster-cidr <cidr>', 'pod range node IPAM gives nodes their ranges from', '10.244.0.0/16')
+  .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod range', '24')
   .action(async (o) => {
     const ac = new AbortController();
     onSignals(async () => { ac.abort(); });
-    startControllerManager(o.kubeconfig, ac.signal);
+    startControllerManager(o.kubeconfig, ac.signal, { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: Number(o.nodeCidrMaskSize) });
   });
 
 program.command('scheduler')
@@ -85,6 +87,8 @@ program.command('server')
   .option('--no-controllers', 'do not run the controller manager in this process')
   .option('--no-scheduler', 'do not run the scheduler in this process')
   .option('--no-watch-cache-compression', 'keep cached objects as plain JSON (more memory, faster large LISTs)')
+  .option('--cluster-cidr <cidr>', 'pod range node IPAM gives nodes their ranges from', '10.244.0.0/16')
+  .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod range', '24')
   .action(async (o) => {
     const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
     const server = new APIServer({
@@ -97,7 +101,7 @@ program.command('server')
     onSignals(async () => { controllers.abort(); await server.stop(); });
     await server.start();
     // The controller manager is an ordinary API client, in this process for convenience.
-    if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal);
+    if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal, { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: Number(o.nodeCidrMaskSize) });
     if (o.scheduler) startScheduler(server.kubeconfigPath, controllers.signal);
     if (o.readyFile) {
       const { writeFileSync, renameSync } = await import('node:fs');

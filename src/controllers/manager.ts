@@ -35,6 +35,8 @@ import { ServiceLBController } from './servicelb/servicelb-controller.js';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
+import { NodeIpamController, cidrSetsFor } from './nodeipam/node-ipam-controller.js';
 import { logger } from '../util/log.js';
 
 const log = logger('controller-manager');
@@ -69,6 +71,8 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableCon
   daemonset: (ctx) => new DaemonSetController(ctx.client),
   statefulset: (ctx) => new StatefulSetController(ctx.client),
   servicelb: (ctx) => new ServiceLBController(ctx.client),
+  disruption: (ctx) => new DisruptionController(ctx.client),
+  nodeipam: (ctx) => new NodeIpamController(ctx.client, { clusterCIDR: ctx.options.clusterCIDR, nodeCIDRMaskSize: ctx.options.nodeCIDRMaskSize }),
 };
 
 export interface LeaderElectionSettings {
@@ -86,6 +90,10 @@ export interface ControllerManagerCommonOptions {
   identity?: string;
   namespace?: NamespaceControllerOptions;
   garbageCollector?: GarbageCollectorOptions;
+  /** Pod range(s) node IPAM cuts node ranges from (--cluster-cidr; default 10.244.0.0/16, comma separated for dual stack). */
+  clusterCIDR?: string;
+  /** Prefix length of a node's pod range (--node-cidr-mask-size; default 24 for IPv4, 64 for IPv6). */
+  nodeCIDRMaskSize?: number;
   /** Client settings when built from a kubeconfig (default: the RestClient defaults). */
   clientOptions?: Partial<RestClientOptions>;
 }
@@ -117,6 +125,8 @@ export class ControllerManager {
     this.identity = options.identity ?? `${os.hostname()}_${randomUUID()}`;
     this.names = options.controllers ?? Object.keys(CONTROLLERS);
     for (const n of this.names) if (!CONTROLLERS[n]) throw new Error(`controller manager: unknown controller ${JSON.stringify(n)} (known: ${Object.keys(CONTROLLERS).join(', ')})`);
+    // Bad IPAM settings fail here, at once, rather than as a controller that never starts.
+    if (this.names.includes('nodeipam')) cidrSetsFor({ clusterCIDR: options.clusterCIDR, nodeCIDRMaskSize: options.nodeCIDRMaskSize });
   }
 
   /** A client of its own for one user (kubeconfig mode only). */

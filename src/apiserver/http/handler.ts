@@ -39,6 +39,7 @@ import { forbiddenMessage } from '../auth/authz.js';
 import type { UserInfo } from '../admission/admission.js';
 import { logger } from '../../util/log.js';
 import { review, type ReviewDeps } from '../../registry/reviews/reviews.js';
+import { evictPod } from '../../registry/core/pods/eviction.js';
 import { applyConfiguration, validateFieldManager } from '../../apimachinery/managedfields/apply.js';
 // -- pod log/exec/attach/portforward via the kubelet (node-proxy.ts) --
 import { ServerResponse as Http1ServerResponse } from 'node:http';
@@ -387,6 +388,12 @@ export class APIHandler {
     if (r.subresource === 'scale') return this.scale(req, res, r, method, ctx);
     if (r.subresource === 'binding' && method === 'POST') {
       return this.binding(res, r, ctx, decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined));
+    }
+    if (r.subresource === 'eviction' && !r.info.group && r.info.kind === 'Pod') {
+      if (method !== 'POST') throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const body = decodeObjectBody(await readBody(req), req.headers['content-type'] as string | undefined);
+      const status = await evictPod({ pods: r.store, pdbs: this.deps.stores().get('policy/v1/poddisruptionbudgets') }, r.namespace!, r.name!, body, ctx);
+      return writeJSON(res, status.code, JSON.stringify(status), this.warningHeaders(ctx));
     }
     if (r.subresource && !['status', 'finalize'].includes(r.subresource)) {
       throw new StatusError(404, 'NotFound', `the subresource ${r.info.plural}/${r.subresource} is not served yet`);
