@@ -2,8 +2,9 @@
  * `keelson agent`: everything a node runs, started in order with progress reports —
  * local routes for the cluster and service ranges (fail closed), keelson's own containerd
  * (or an existing one via `containerRuntimeEndpoint`) with the pause image imported, the
- * kubelet's HTTPS server (logs, exec, attach, port-forward), the Kubelet itself, cluster DNS
- * and the service proxy. It lives in cli/ because it assembles several components.
+ * kubelet's HTTPS server (logs, exec, attach, port-forward), the Kubelet itself, cluster DNS,
+ * the service proxy and the ingress controller (a child process: `keelson ingress`). It lives in
+ * cli/ because it assembles several components.
  */
 import os from 'node:os';
 import { mkdirSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { StatsProvider } from '../kubelet/stats.js';
 import { ServiceProxy } from '../proxy/index.js';
 import { ClusterDNS } from '../dns/server.js';
 import { ensureDNSAddress, ensureDNSConfigMap, ensureDNSService, removeDNSAddress } from '../dns/bootstrap.js';
+import { startIngress, type IngressProcess } from '../ingress/index.js';
 import { logger } from '../util/log.js';
 
 const log = logger('agent');
@@ -54,6 +56,8 @@ export interface AgentOptions {
   proxyChainPrefix?: string;
   /** Static pod manifests directory. */
   staticPodPath?: string;
+  /** Run the ingress controller as a child process with this kubeconfig (ports default 80/443); false = none. */
+  ingress?: { kubeconfig: string; httpPort?: number; httpsPort?: number; bindAddress?: string } | false;
   progress?: (msg: string) => void;
 }
 
@@ -64,6 +68,7 @@ export interface RunningAgent {
   server: KubeletServer;
   proxy?: ServiceProxy;
   dns?: ClusterDNS;
+  ingress?: IngressProcess;
   /** Stops the agent; containers keep running (as a kubelet restart). */
   stop(): Promise<void>;
 }
@@ -139,9 +144,18 @@ export async function startAgent(o: AgentOptions, signal: AbortSignal): Promise<
     proxy = new ServiceProxy({ client: o.client, nodeName, nodeIPs: [hostIP], clusterCIDR: o.clusterCIDR, chainPrefix: o.proxyChainPrefix });
     await proxy.start(signal);
   }
+  let ingress: IngressProcess | undefined;
+  if (o.ingress) {
+    const [httpPort, httpsPort] = [o.ingress.httpPort ?? 80, o.ingress.httpsPort ?? 443];
+    say(`starting the ingress controller on :${httpPort}/:${httpsPort}…`);
+    ingress = await startIngress(o.client, {
+      kubeconfig: o.ingress.kubeconfig, httpPort, httpsPort, bindAddress: o.ingress.bindAddress, nodeIP: hostIP, nodeName,
+    }, (m) => { say(`warning: ${m}`); log.warn(m); });
+  }
   return {
-    kubelet, runtime, containerd, server, proxy, dns,
+    kubelet, runtime, containerd, server, proxy, dns, ingress,
     async stop() {
+      await ingress?.stop();
       if (dns) {
         await dns.stop().catch(() => undefined);
         await removeDNSAddress(dnsIP).catch(() => undefined);

@@ -13,6 +13,7 @@ import { startControllerManager } from '../controllers/run.js';
 import { startScheduler } from '../scheduler/run.js';
 import { runSimNodes } from '../simnodes/cli.js';
 import { runAgentCommand, runUp, runDown } from './node.js';
+import { runIngressCommand } from '../ingress/command.js';
 
 const program = new Command();
 program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
@@ -128,8 +129,23 @@ program.command('agent')
   .option('--pod-manifest-path <dir>', 'static pod manifests directory')
   .option('--no-proxy', 'do not run the service proxy')
   .option('--proxy-chain-prefix <p>', 'prefix of the proxy\'s iptables chains', 'KEELSON')
+  .option('--ingress-http-port <port>', 'the ingress controller\'s HTTP port', '80')
+  .option('--ingress-https-port <port>', 'the ingress controller\'s HTTPS port', '443')
+  .option('--no-ingress', 'do not run the ingress controller')
   .action(async (o) => {
     await runAgentCommand(o, onSignals);
+  });
+
+program.command('ingress')
+  .description('run the ingress controller (Ingresses of the IngressClasses with controller keelson.io/ingress-controller)')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
+  .option('--http-port <port>', 'HTTP port (0 = any free port)', '80')
+  .option('--https-port <port>', 'HTTPS port (0 = any free port)', '443')
+  .option('--bind-address <addr>', 'address to listen on', '0.0.0.0')
+  .option('--node-ip <ip>', 'address published in the Ingresses\' status (default: first non-loopback IPv4)')
+  .option('--node-name <name>', 'name of this instance in events (default: the hostname)')
+  .action(async (o) => {
+    await runIngressCommand(o, onSignals);
   });
 
 program.command('up')
@@ -143,6 +159,9 @@ program.command('up')
   .option('--bridge <name>', 'pod network bridge', 'keelson0')
   .option('--service-cidr <cidr>', 'service ClusterIP range', '10.96.0.0/16')
   .option('--proxy-chain-prefix <p>', 'prefix of the service proxy\'s iptables chains', 'KEELSON')
+  .option('--ingress-http-port <port>', 'the ingress controller\'s HTTP port', '80')
+  .option('--ingress-https-port <port>', 'the ingress controller\'s HTTPS port', '443')
+  .option('--no-ingress', 'do not run the ingress controller')
   .action(async (o) => {
     await runUp(o, onSignals);
   });

@@ -4,6 +4,7 @@
  * a local image registry (Debian's docker-registry, seeded with keelson's own busybox and kubia
  * images and used as containerd's docker.io mirror), and the node agent.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync, rmSync, writeFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +43,8 @@ function caFromKubeconfig(path: string): string {
 
 export async function runAgentCommand(o: Record<string, any>, onSignals: OnSignals): Promise<void> {
   const ac = new AbortController();
+  // The components of this process (controllers, scheduler, kubelet, proxy, DNS) all stop on it.
+  setMaxListeners(0, ac.signal);
   const client = RestClient.fromKubeconfig(o.kubeconfig);
   let agent: RunningAgent | undefined;
   onSignals(async () => { ac.abort(); await agent?.stop(); client.close(); });
@@ -51,6 +54,7 @@ export async function runAgentCommand(o: Record<string, any>, onSignals: OnSigna
     registryMirrors: parseMirrors(o.registryMirror), kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge,
     clientCaPem: caFromKubeconfig(o.kubeconfig), progress: say, staticPodPath: o.podManifestPath,
     proxy: o.proxy, proxyChainPrefix: o.proxyChainPrefix,
+    ingress: o.ingress === false ? false : { kubeconfig: o.kubeconfig, httpPort: Number(o.ingressHttpPort ?? 80), httpsPort: Number(o.ingressHttpsPort ?? 443) },
     // Crash-loop back-off start (default 10 s as the kubelet); tests shorten it.
     backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
   }, ac.signal);
@@ -78,6 +82,8 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
   say(`starting the API server (data in ${dataDir})…`);
   const server = new APIServer({ dataDir, port: Number(o.port), serviceCIDR: o.serviceCidr });
   const ac = new AbortController();
+  // The components of this process (controllers, scheduler, kubelet, proxy, DNS) all stop on it.
+  setMaxListeners(0, ac.signal);
   let agent: RunningAgent | undefined;
   let registry: LocalRegistry | undefined;
   let client: RestClient | undefined;
@@ -120,6 +126,7 @@ export async function runUp(o: Record<string, any>, onSignals: OnSignals): Promi
       client, dataDir: join(dataDir, 'node'), podCIDR: o.podCidr, clusterCIDR: '10.244.0.0/16', serviceCIDR: o.serviceCidr,
       registryMirrors: mirrors, kubeletPort: Number(o.kubeletPort), bridgeName: o.bridge, clientCaPem: server.pki.caCertPem, progress: say,
       staticPodPath: join(dataDir, 'manifests'), proxyChainPrefix: o.proxyChainPrefix,
+      ingress: o.ingress === false ? false : { kubeconfig: server.kubeconfigPath, httpPort: Number(o.ingressHttpPort ?? 80), httpsPort: Number(o.ingressHttpsPort ?? 443) },
       backoffInitialMs: process.env.KEELSON_BACKOFF_MS ? Number(process.env.KEELSON_BACKOFF_MS) : undefined,
     }, ac.signal);
     const node = agent.kubelet.opts.nodeName;

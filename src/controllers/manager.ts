@@ -20,6 +20,7 @@
  * lease has been released).
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { LeaderElector, RestClient, type RestClientOptions } from '../client/index.js';
 import { NamespaceController, type NamespaceControllerOptions } from './namespace/namespace-controller.js';
@@ -184,6 +185,8 @@ export class ControllerManager {
     const started: RunnableController[] = [];
     const clients: RestClient[] = [];
     this.inTerm = true;
+    // Every controller (and its informers) listens for the end of the term on this one signal.
+    setMaxListeners(0, signal);
     for (const name of this.names) {
       try {
         const client = this.kubeconfigPath ? this.newClient(name) : this.client;

@@ -73,7 +73,9 @@ export class NodeCluster {
     this.agent = spawn(process.execPath, [BIN, 'agent', '--kubeconfig', this.c.kubeconfig, '--data-dir', this.nodeDir,
       '--node-name', this.nodeName, '--pod-cidr', this.podCIDR, '--bridge', this.bridge, '--kubelet-port', '0',
       '--registry-mirror', `docker.io=${this.registry.url}`, '--pod-manifest-path', this.manifestDir,
-      '--service-cidr', this.serviceCIDR, '--proxy-chain-prefix', this.chainPrefix, ...extra], {
+      '--service-cidr', this.serviceCIDR, '--proxy-chain-prefix', this.chainPrefix,
+      // The ingress controller only where a test asks for it (on ports of its choosing), never on :80/:443.
+      ...(extra.some((a) => a.startsWith('--ingress-')) ? [] : ['--no-ingress']), ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: process.env.KEELSON_LOG ?? 'warn', KEELSON_BACKOFF_MS: '1000' },
     });
     this.agent.stdout!.on('data', (d) => { this.agentLogs += d; });

@@ -31,7 +31,7 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
     out = '';
     proc = spawn(process.execPath, [BIN, 'up', '--data-dir', join(dir, 'data'), '--port', '0', '--kubeconfig', kubeconfig,
       '--kubelet-port', '0', '--pod-cidr', podCIDR, '--bridge', bridge, '--service-cidr', serviceCIDR,
-      '--proxy-chain-prefix', chainPrefix], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
+      '--proxy-chain-prefix', chainPrefix, '--ingress-http-port', '0', '--ingress-https-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: 'warn' } });
     proc.stdout!.on('data', (d) => { out += d; });
     proc.stderr!.on('data', (d) => { out += d; });
     const p = proc;
@@ -53,7 +53,8 @@ describe('keelson up / down', { skip, concurrency: false }, () => {
 
   it('starts a single-node cluster in one command, with progress', async () => {
     await up();
-    for (const step of ['starting the API server', 'starting containerd', 'starting the kubelet', 'is Ready']) assert.match(out, new RegExp(step));
+    for (const step of ['starting the API server', 'starting containerd', 'starting the kubelet', 'starting the ingress controller', 'is Ready']) assert.match(out, new RegExp(step));
+    assert.doesNotMatch(out, /warning/i);
     const nodes = kubectl(['get', 'nodes', '--no-headers']);
     assert.match(nodes.stdout, /\sReady\s/);
     // The seed images resolve through the local registry.
