@@ -3,7 +3,10 @@
  *
  * Flags map onto RunSimNodesOptions: --count, --name-prefix, --cpu, --memory, --pods, --gpus,
  * --zones (labels nodes topology.kubernetes.io/zone=zone-<i mod zones> and region=sim),
- * --heartbeat-seconds, --startup-delay-ms.
+ * --racks-per-zone. Pods choose how they run (exit code, run time, startup delay, readiness)
+ * with sim.keelson.io/* annotations (see podBehaviourFromAnnotations). Several processes with
+ * different --name-prefix make separate groups of nodes: stopping one stops only its nodes'
+ * heartbeats (a node failure), starting one later adds nodes.
  */
 import { RestClient, type RestClientOptions } from '../client/index.js';
 import { logger } from '../util/log.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCluster, eventually } from '../client/testing.js';
 import { LEASES } from '../client/index.js';
-import { SimNodes, NODES, PODS, nodeIP } from './sim-nodes.js';
+import { SimNodes, NODES, PODS, nodeIP, parseDurationMs, podBehaviourFromAnnotations } from './sim-nodes.js';
 import { zoneLabels } from './cli.js';
 
 const pod = (name: string, spec: Record<string, unknown> = {}) => ({
@@ -118,4 +118,38 @@ test('SimNodes pod behaviour: exits, restart policies and CrashLoopBackOff; hear
   // Leases keep being renewed.
   const first: any = await client.get(LEASES, 'kube-node-lease', 'beh-0');
   await eventually(async () => ((await client.get(LEASES, 'kube-node-lease', 'beh-0')) as any).spec.renewTime !== first.spec.renewTime, 'lease renewed');
+});
+
+test('podBehaviourFromAnnotations: exit code, run time, startup delay and readiness from sim.keelson.io annotations', async (t) => {
+  const withAnn = (annotations: Record<string, string>) => ({ metadata: { annotations } }) as any;
+  assert.equal(podBehaviourFromAnnotations({ metadata: {} } as any), undefined);
+  assert.deepEqual(podBehaviourFromAnnotations(withAnn({ 'sim.keelson.io/exit-code': '3', 'sim.keelson.io/run-for': '1.5s' })), { exitCode: 3, runForMs: 1500 });
+  assert.deepEqual(podBehaviourFromAnnotations(withAnn({ 'sim.keelson.io/startup-delay': '250', 'sim.keelson.io/ready': 'false' })), { startupDelayMs: 250, ready: false });
+  assert.deepEqual(podBehaviourFromAnnotations(withAnn({ 'sim.keelson.io/exit-code': 'x', 'sim.keelson.io/run-for': 'soon' })), undefined);
+  assert.equal(parseDurationMs('2m'), 120_000);
+  assert.equal(parseDurationMs('20ms'), 20);
+
+  // A SimNodes without a podBehaviour option follows the annotations.
+  const cluster = await startTestCluster();
+  const ac = new AbortController();
+  const sim = new SimNodes(cluster.newClient(), { count: 1, namePrefix: 'ann-', capacity: { cpu: '8', memory: '32Gi', pods: '110' }, tickMs: 50 });
+  t.after(async () => { ac.abort(); await sim.stopped(); await cluster.stop(); });
+  void sim.start(ac.signal);
+  await sim.registered();
+  const { client } = cluster;
+  const annotated = (name: string, annotations: Record<string, string>) => ({ ...pod(name, { restartPolicy: 'Never' }), metadata: { name, namespace: 'default', annotations } });
+  await client.create(PODS, 'default', annotated('exits', { 'sim.keelson.io/exit-code': '2', 'sim.keelson.io/run-for': '50ms' }));
+  await client.create(PODS, 'default', annotated('unready', { 'sim.keelson.io/ready': 'false' }));
+  for (const n of ['exits', 'unready']) await bind(client, n, 'ann-0');
+  const failed: any = await eventually(async () => {
+    const p: any = await client.get(PODS, 'default', 'exits');
+    return p.status.phase === 'Failed' && p;
+  }, 'the annotated pod fails');
+  assert.equal(failed.status.containerStatuses[0].state.terminated.exitCode, 2);
+  const running: any = await eventually(async () => {
+    const p: any = await client.get(PODS, 'default', 'unready');
+    return p.status.phase === 'Running' && p;
+  }, 'the unready pod runs');
+  assert.equal(running.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+  assert.equal(running.status.containerStatuses[0].ready, false);
 });

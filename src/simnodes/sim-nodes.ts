@@ -23,6 +23,11 @@
  *  - Pods being deleted (deletionTimestamp) are removed for good with DELETE
  *    gracePeriodSeconds=0 and a uid precondition — what a kubelet does once the containers
  *    have stopped.
+ *  - Without a podBehaviour option (e.g. `keelson sim-nodes`), each pod says how it behaves in
+ *    annotations (podBehaviourFromAnnotations): `sim.keelson.io/exit-code` (containers exit with
+ *    it), `sim.keelson.io/run-for` (how long they run first), `sim.keelson.io/startup-delay`
+ *    (bound → running) and `sim.keelson.io/ready: "false"` (running, never ready). Durations are
+ *    Go-style ("500ms", "2s", "1m") or plain milliseconds.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Node, Pod, Taint, ContainerStatus, PodCondition } from 'kubernetes-types/core/v1.js';
@@ -52,6 +57,40 @@ export interface PodBehaviour {
   exitCode?: number;
   /** How long the containers run before exiting (default 0). */
   runForMs?: number;
+  /** Delay between being bound and running (default: the startupDelayMs option). */
+  startupDelayMs?: number;
+  /** false: the containers run but never pass readiness (default true). */
+  ready?: boolean;
+}
+
+export const EXIT_CODE_ANNOTATION = 'sim.keelson.io/exit-code';
+export const RUN_FOR_ANNOTATION = 'sim.keelson.io/run-for';
+export const STARTUP_DELAY_ANNOTATION = 'sim.keelson.io/startup-delay';
+export const READY_ANNOTATION = 'sim.keelson.io/ready';
+
+/** "1500", "1500ms", "1.5s", "2m", "1h" → milliseconds; undefined when not a duration. */
+export function parseDurationMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+/** The behaviour a pod asks for with the sim.keelson.io/* annotations (see the file comment). */
+export function podBehaviourFromAnnotations(pod: Pod): PodBehaviour | undefined {
+  const a = pod.metadata?.annotations;
+  if (!a) return undefined;
+  const b: PodBehaviour = {};
+  const code = a[EXIT_CODE_ANNOTATION];
+  if (code !== undefined && /^\s*-?\d+\s*$/.test(code)) b.exitCode = Number(code);
+  const runFor = parseDurationMs(a[RUN_FOR_ANNOTATION]);
+  if (runFor !== undefined) b.runForMs = runFor;
+  const delay = parseDurationMs(a[STARTUP_DELAY_ANNOTATION]);
+  if (delay !== undefined) b.startupDelayMs = delay;
+  if (a[READY_ANNOTATION] === 'false') b.ready = false;
+  return Object.keys(b).length ? b : undefined;
 }
 
 export interface SimNodesOptions {
@@ -68,6 +107,7 @@ export interface SimNodesOptions {
   statusUpdateSeconds?: number;
   /** Delay between a pod being bound and it running (default 0). */
   startupDelayMs?: number;
+  /** How each pod behaves (default: podBehaviourFromAnnotations). */
   podBehaviour?: (pod: Pod) => PodBehaviour | undefined | void;
   /** API requests in flight at once (default 64). */
   concurrency?: number;
@@ -111,6 +151,8 @@ interface SimPod {
   gen: number;
   /** Exit code of the current run, when podBehaviour asked for one. */
   exitCode?: number;
+  /** The containers run but are not ready (podBehaviour ready: false). */
+  unready?: boolean;
   lastTerminated?: { exitCode: number; reason: string; startedAt: string; finishedAt: string };
 }
 
@@ -181,6 +223,7 @@ export class SimNodes {
   readonly podInformer: Informer<Pod>;
   private readonly backoffInitial: number;
   private readonly backoffMax: number;
+  private readonly behaviour: (pod: Pod) => PodBehaviour | undefined | void;
   private ringCursor = 0;
   /** Counters for tests and benchmarks. */
   readonly counters = { leaseRenewals: 0, statusUpdates: 0, podsStarted: 0, podsExited: 0, podsDeleted: 0, errors: 0 };
@@ -193,6 +236,7 @@ export class SimNodes {
     this.concurrency = opts.concurrency ?? 64;
     this.backoffInitial = opts.restartBackoffMs?.initial ?? 10_000;
     this.backoffMax = opts.restartBackoffMs?.max ?? 300_000;
+    this.behaviour = opts.podBehaviour ?? podBehaviourFromAnnotations;
     this.registeredPromise = new Promise((r) => { this.registeredResolve = r; });
     for (let i = 0; i < opts.count; i++) {
       const n: SimNode = { index: i, name: `${this.namePrefix}${i}`, ip: nodeIP(i), nextLease: 0, nextStatus: 0, busy: false, ipCounter: 0, since: '', bootID: randomUUID() };
@@ -457,7 +501,7 @@ export class SimNodes {
       sp.restarts = pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
       return;
     }
-    this.schedule(sp, (this.opts.startupDelayMs ?? 0), 'start');
+    this.schedule(sp, this.behaviour(pod)?.startupDelayMs ?? this.opts.startupDelayMs ?? 0, 'start');
   }
 
   private newSimPod(key: string, pod: Pod, node: SimNode): SimPod {
@@ -515,7 +559,8 @@ export class SimNodes {
     sp.startedAt = now;
     sp.stage = 'running';
     const gen = ++sp.gen;
-    const behaviour = this.opts.podBehaviour?.(pod) || undefined;
+    const behaviour = this.behaviour(pod) || undefined;
+    sp.unready = behaviour?.ready === false;
     const status = this.runningStatus(pod, sp);
     void this.writeStatus(sp, status).then(() => {
       this.counters.podsStarted++;
@@ -613,13 +658,16 @@ export class SimNodes {
 
   private runningStatus(pod: Pod, sp: SimPod): Record<string, unknown> {
     const now = rfc3339();
+    const ready = !sp.unready;
     const containerStatuses: ContainerStatus[] = (pod.spec?.containers ?? []).map((c) => ({
       name: c.name, image: c.image ?? '', imageID: imageID(c.image), containerID: containerID(sp, c.name),
-      ready: true, started: true, restartCount: sp.restarts,
+      ready, started: true, restartCount: sp.restarts,
       state: { running: { startedAt: sp.startedAt } },
       ...(sp.lastTerminated ? { lastState: { terminated: { ...sp.lastTerminated, containerID: containerID(sp, c.name) } } } : {}),
     }));
-    return { ...this.baseStatus(pod, sp), phase: 'Running', conditions: this.conditions(pod, true, now), containerStatuses };
+    const unreadyMsg = `containers with unready status: [${(pod.spec?.containers ?? []).map((c) => c.name).join(' ')}]`;
+    const conditions = ready ? this.conditions(pod, true, now) : this.conditions(pod, false, now, 'ContainersNotReady', unreadyMsg);
+    return { ...this.baseStatus(pod, sp), phase: 'Running', conditions, containerStatuses };
   }
 
   private crashLoopStatus(pod: Pod, sp: SimPod, delayMs: number): Record<string, unknown> {

@@ -152,3 +152,110 @@ export function raw(c: { kubeconfig: string }, method: string, path: string, bod
     req.end();
   });
 }
+
+// ---- long-running helper processes (control-plane e2e) -------------------------------------------
+
+/** A child process the test started (sim-nodes, `kubectl get -w`), its output kept for failures. */
+export class Proc {
+  logs = '';
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d) => { this.logs += d; });
+    child.stderr?.on('data', (d) => { this.logs += d; });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Stops it (SIGTERM by default; SIGKILL to stop without any goodbye) and waits for the exit. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.child;
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => { p.once('exit', () => r()); p.kill(signal); });
+  }
+}
+
+/** Starts `keelson sim-nodes` against the cluster with these flags (e.g. --count 3 --zones 3). */
+export function startSimNodes(c: Cluster, args: string[]): Proc {
+  return new Proc(spawn(process.execPath, [BIN, 'sim-nodes', '--kubeconfig', c.kubeconfig, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEELSON_LOG: process.env.KEELSON_LOG ?? 'warn' },
+  }));
+}
+
+export interface WatchEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: any }
+
+/**
+ * The real kubectl watching: `kubectl get <args> -w --output-watch-events -o json`, each event
+ * handed to `onEvent` in the order kubectl prints them (the initial list comes as ADDED).
+ */
+export class KubectlWatch extends Proc {
+  events: WatchEvent[] = [];
+  private buf = '';
+
+  constructor(c: Cluster, args: string[], private readonly onEvent: (e: WatchEvent) => void = () => {}) {
+    super(spawn('kubectl', ['--kubeconfig', c.kubeconfig, '--cache-dir', join(c.home, 'cache'), 'get', ...args, '-w', '--output-watch-events', '-o', 'json'], {
+      env: { ...process.env, HOME: c.home, KUBECONFIG: c.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+    this.child.stdout!.on('data', (d) => this.feed(String(d)));
+  }
+
+  /** Splits kubectl's stream of pretty-printed JSON documents. */
+  private feed(chunk: string): void {
+    this.buf += chunk;
+    for (;;) {
+      const end = jsonDocumentEnd(this.buf);
+      if (end < 0) return;
+      const doc = this.buf.slice(0, end);
+      this.buf = this.buf.slice(end);
+      const e = JSON.parse(doc) as WatchEvent;
+      this.events.push(e);
+      this.onEvent(e);
+    }
+  }
+}
+
+/** The end (exclusive) of the first complete JSON object in `s`, or -1. */
+function jsonDocumentEnd(s: string): number {
+  let depth = 0;
+  let inString = false;
+  let started = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '{') { depth++; started = true; }
+    else if (ch === '}') {
+      depth--;
+      if (started && depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * `kubectl apply -f -` of objects written as JSON (in `namespace` if given); returns kubectl's
+ * output. A stream of JSON documents rather than a v1 List: kubectl validates a List against the
+ * OpenAPI v2 document, which keelson does not serve.
+ */
+export function applyObjects(c: Cluster, objs: object[], namespace?: string): Promise<string> {
+  const input = objs.map((o) => JSON.stringify(o)).join('\n');
+  return c.k([...(namespace ? ['-n', namespace] : []), 'apply', '-f', '-'], { input });
+}
+
+/** The pod's Ready condition is True. */
+export function isPodReady(p: any): boolean {
+  return (p?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Waits until these nodes exist and are Ready. */
+export async function waitNodesReady(c: Cluster, names: string[], timeoutMs = 30000, what = ''): Promise<void> {
+  await waitFor(`nodes ${names.join(', ')} Ready${what}`, async () => {
+    const nodes = (await c.kjson(['get', 'nodes'])).items as any[];
+    return names.every((n) => nodes.some((x) => x.metadata.name === n &&
+      (x.status?.conditions ?? []).some((cd: any) => cd.type === 'Ready' && cd.status === 'True')));
+  }, timeoutMs, 200);
+}

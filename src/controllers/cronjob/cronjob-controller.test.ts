@@ -8,6 +8,7 @@ import { JOBS } from '../job/job-controller.js';
 import { CRONJOBS, CronJobController, SCHEDULED_TIMESTAMP_ANNOTATION, jobFromTemplate } from './cronjob-controller.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
 
 let cluster: TestCluster;
 let client: RestClient;
@@ -52,6 +53,11 @@ function cronJob(name: string, spec: Record<string, unknown> = {}): Obj {
       },
     },
   };
+}
+
+/** The Events recorded about a CronJob (as `kubectl describe` finds them). */
+async function eventsOf(ns: string, name: string): Promise<Array<{ reason: string; message: string; type: string; source?: { component?: string } }>> {
+  return (await client.list<any>(EVENTS, ns, { fieldSelector: `involvedObject.kind=CronJob,involvedObject.name=${name}` })).items;
 }
 
 async function ownedJobs(ns: string): Promise<Obj[]> {
@@ -106,9 +112,12 @@ test('concurrencyPolicy Forbid skips a run while a Job is active; Replace replac
   const [first] = await waitFor(async () => { const js = await ownedJobs(ns); return js.length ? js : undefined; }, 'first job');
   await waitFor(async () => (await client.get<Obj>(CRONJOBS, ns, 'f')).status?.active?.length === 1, 'active job');
   // The first Job never finishes (no job controller here): the next minute is skipped.
-  const before = cjc.events.length;
+  const created1 = await waitFor(async () => (await eventsOf(ns, 'f')).find((e) => e.reason === 'SuccessfulCreate'), 'the SuccessfulCreate event');
+  assert.equal(created1.message, `Created job ${first.metadata!.name}`);
+  assert.equal(created1.source?.component, 'cronjob-controller');
   setClock(created + 150_000);
-  await waitFor(async () => cjc.events.slice(before).some((e) => e.cronJob === `${ns}/f` && e.reason === 'JobAlreadyActive'), 'a skipped run');
+  const skipped = await waitFor(async () => (await eventsOf(ns, 'f')).find((e) => e.reason === 'JobAlreadyActive'), 'a skipped run');
+  assert.equal(skipped.message, 'Not starting job because prior execution is running and concurrency policy is Forbid');
   const jobs = await ownedJobs(ns);
   assert.deepEqual(jobs.map((j) => j.metadata!.name), [first.metadata!.name]);
   const c = await client.get<Obj>(CRONJOBS, ns, 'f');
@@ -122,6 +131,7 @@ test('concurrencyPolicy Forbid skips a run while a Job is active; Replace replac
     const js = (await ownedJobs(ns)).filter((j) => !j.metadata?.deletionTimestamp);
     return js.length === 1 && js[0].metadata!.name !== first.metadata!.name;
   }, 'replaced job');
+  await waitFor(async () => (await eventsOf(ns, 'f')).some((e) => e.reason === 'SuccessfulDelete' && e.message === `Deleted job ${first.metadata!.name}`), 'the SuccessfulDelete event');
 });
 
 test('suspend stops scheduling; history limits delete old finished jobs', async () => {

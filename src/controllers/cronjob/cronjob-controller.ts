@@ -20,12 +20,19 @@
  *    in the CronJob's zone, and a controllerRef). AlreadyExists for a Job of ours counts as done.
  *    status.active gets its reference and status.lastScheduleTime the scheduled time.
  *
- * Decisions that upstream reports as Events are kept in `events` (bounded) and logged.
+ * Events (component cronjob-controller, on the CronJob, upstream's reasons and texts):
+ * SuccessfulCreate "Created job <name>", FailedCreate "Error creating job: <error>",
+ * SawCompletedJob "Saw completed job: <name>, condition: Complete|Failed", SuccessfulDelete
+ * "Deleted job <name>" (history limits, Replace), FailedDelete "Deleted job: <error>",
+ * JobAlreadyActive, MissSchedule, TooManyMissedTimes, UnparseableSchedule, UnexpectedJob (an
+ * unfinished Job of ours the status does not list, also on a live read) and MissingJob (a
+ * listed Job that no longer exists). Every event is logged too.
  */
 import { Controller, Informer, isConflict, isNotFound, keyOf, splitKey, type ResourceDescriptor, type RestClient } from '../../client/index.js';
 import { logger } from '../../util/log.js';
 import { deepEqual } from '../../util/objects.js';
-import { getControllerOf, groupOf, innerSignal, newControllerRef, nowTime, timeOf, type Obj } from '../replicaset/controller-utils.js';
+import { EventRecorder } from '../../client/event-recorder.js';
+import { errorText, getControllerOf, isNamespaceTerminating, groupOf, innerSignal, newControllerRef, nowTime, objectRef, timeOf, type Obj } from '../replicaset/controller-utils.js';
 import { JOBS, findCondition } from '../job/job-controller.js';
 import { Schedule, formatInZone } from './schedule.js';
 
@@ -36,15 +43,12 @@ export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-sched
 const UID_INDEX = 'controller-uid';
 /** Upstream warns when more than this many start times were missed. */
 const TOO_MANY_MISSED = 100;
-const MAX_EVENTS = 1000;
 
 export interface CronJobControllerOptions {
   workers?: number;
   /** The clock; default `() => new Date()`. */
   now?: () => Date;
 }
-
-export interface CronJobEvent { cronJob: string; type: 'Normal' | 'Warning'; reason: string; message: string }
 
 interface ObjectRef { apiVersion: string; kind: string; name: string; namespace: string; uid: string; resourceVersion?: string }
 
@@ -78,11 +82,12 @@ export class CronJobController {
   readonly cronJobInformer: Informer<Obj>;
   readonly jobInformer: Informer<Obj>;
   readonly controller: Controller;
-  readonly events: CronJobEvent[] = [];
+  readonly recorder: EventRecorder;
   private readonly now: () => Date;
 
   constructor(readonly client: RestClient, opts: CronJobControllerOptions = {}) {
     this.now = opts.now ?? (() => new Date());
+    this.recorder = new EventRecorder(client, { component: 'cronjob-controller' });
     this.cronJobInformer = new Informer<Obj>(client, CRONJOBS);
     this.jobInformer = new Informer<Obj>(client, JOBS);
     this.jobInformer.addIndex(UID_INDEX, (j) => { const r = getControllerOf(j); return r?.uid ? [r.uid] : []; });
@@ -100,6 +105,7 @@ export class CronJobController {
     const signal = innerSignal(outer);
     this.cronJobInformer.start(signal);
     this.jobInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (await this.waitForSync(signal)) this.controller.start(signal);
     })();
@@ -126,10 +132,9 @@ export class CronJobController {
     return cj && cj.metadata?.uid === ref.uid ? keyOf(cj) : undefined;
   }
 
-  private record(cronJob: string, type: CronJobEvent['type'], reason: string, message: string): void {
-    this.events.push({ cronJob, type, reason, message });
-    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
-    (type === 'Warning' ? log.warn : log.info).call(log, message, { cronJob, reason });
+  private record(cj: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.recorder.event(objectRef(cj, 'batch/v1', 'CronJob'), type, reason, '', message);
+    (type === 'Warning' ? log.warn : log.info).call(log, 'recorded event', { cronJob: keyOf(cj), reason, message });
   }
 
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
@@ -143,16 +148,33 @@ export class CronJobController {
 
     // 1. Active list and last success.
     const byUID = new Map(jobs.map((j) => [j.metadata!.uid!, j]));
+    // Our cache of the CronJob may lag behind our own status write listing a Job just created:
+    // an unlisted unfinished Job is looked up on a live read before it counts as unexpected.
+    let live: ObjectRef[] | undefined;
     for (const j of jobs) {
       const finished = jobFinished(j);
       const listed = active.some((r) => r.uid === j.metadata!.uid);
       if (finished) {
-        if (listed) active = active.filter((r) => r.uid !== j.metadata!.uid);
+        if (listed) {
+          active = active.filter((r) => r.uid !== j.metadata!.uid);
+          this.record(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata!.name}, condition: ${finished}`);
+        }
         if (finished === 'Complete') {
           const done = j.status?.completionTime ?? findCondition(j, 'Complete')?.lastTransitionTime;
           if (done && !(timeOf(status.lastSuccessfulTime) >= timeOf(done))) status.lastSuccessfulTime = done;
         }
       } else if (!listed) {
+        if (!live) {
+          try {
+            live = (await this.client.get<Obj>(CRONJOBS, namespace, name!)).status?.active ?? [];
+          } catch (err) {
+            if (isNotFound(err)) return;
+            throw err;
+          }
+        }
+        if (!live!.some((r) => r.uid === j.metadata!.uid)) {
+          this.record(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${j.metadata!.name}`);
+        }
         active.push(refTo(j));
       }
     }
@@ -163,8 +185,10 @@ export class CronJobController {
       try {
         const j = await this.client.get<Obj>(JOBS, r.namespace ?? namespace, r.name);
         if (j.metadata?.uid === r.uid && !jobFinished(j)) kept.push(r);
+        else if (j.metadata?.uid !== r.uid) this.record(cj, 'Normal', 'MissingJob', `Active job went missing: ${r.name}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;
+        this.record(cj, 'Normal', 'MissingJob', `Active job went missing: ${r.name}`);
       }
     }
     active = kept;
@@ -181,7 +205,7 @@ export class CronJobController {
     try {
       schedule = Schedule.parse(String(spec.schedule ?? ''), spec.timeZone || undefined);
     } catch (err) {
-      this.record(key, 'Warning', 'UnparseableSchedule', `unparseable schedule ${JSON.stringify(spec.schedule)}: ${(err as Error).message}`);
+      this.record(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(err as Error).message}`);
       await writeStatus();
       return;
     }
@@ -196,16 +220,16 @@ export class CronJobController {
     const requeue = next ? { requeueAfter: Math.max(100, next.getTime() - now.getTime() + 100) } : undefined;
     if (!mostRecent) { await writeStatus(); return requeue; }
     if (missed > TOO_MANY_MISSED) {
-      this.record(key, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${missed}; set or decrease .spec.startingDeadlineSeconds or check clock skew`);
+      this.record(cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
     }
     if (sds !== undefined && mostRecent.getTime() + sds * 1000 < now.getTime()) {
-      this.record(key, 'Warning', 'MissSchedule', `missed scheduled time to start a job: ${mostRecent.toISOString()}`);
+      this.record(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${rfc1123z(mostRecent)}`);
       await writeStatus();
       return requeue;
     }
     const policy = spec.concurrencyPolicy ?? 'Allow';
     if (policy === 'Forbid' && active.length) {
-      this.record(key, 'Normal', 'JobAlreadyActive', `not starting job for ${mostRecent.toISOString()}: concurrency policy is Forbid and ${active.length} job(s) still active`);
+      this.record(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
       await writeStatus();
       return requeue;
     }
@@ -213,9 +237,12 @@ export class CronJobController {
       for (const r of active) {
         try {
           await this.client.delete(JOBS, r.namespace ?? namespace, r.name, { propagationPolicy: 'Background', preconditions: { uid: r.uid } });
-          this.record(key, 'Normal', 'SuccessfulDelete', `deleted job ${r.name}`);
+          this.record(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${r.name}`);
         } catch (err) {
-          if (!isNotFound(err) && !isConflict(err)) throw err;
+          if (!isNotFound(err) && !isConflict(err)) {
+            this.record(cj, 'Warning', 'FailedDelete', `Deleted job: ${errorText(err)}`);
+            throw err;
+          }
         }
       }
       active = [];
@@ -227,10 +254,10 @@ export class CronJobController {
     let created: Obj;
     try {
       created = await this.client.create<Obj>(JOBS, namespace, job);
-      this.record(key, 'Normal', 'SuccessfulCreate', `created job ${job.metadata!.name}`);
+      this.record(cj, 'Normal', 'SuccessfulCreate', `Created job ${created.metadata?.name ?? job.metadata!.name}`);
     } catch (err) {
       if ((err as { code?: number }).code !== 409) {
-        this.record(key, 'Warning', 'FailedCreate', `error creating job: ${(err as Error).message}`);
+        if (!isNamespaceTerminating(err)) this.record(cj, 'Warning', 'FailedCreate', `Error creating job: ${errorText(err)}`);
         throw err;
       }
       const existing = await this.client.get<Obj>(JOBS, namespace, job.metadata!.name!);
@@ -253,9 +280,12 @@ export class CronJobController {
       for (const j of done.slice(0, Math.max(0, done.length - limit))) {
         try {
           await this.client.delete(JOBS, j.metadata!.namespace, j.metadata!.name!, { propagationPolicy: 'Background', preconditions: { uid: j.metadata!.uid } });
-          this.record(keyOf(cj), 'Normal', 'SuccessfulDelete', `deleted job ${j.metadata!.name}`);
+          this.record(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata!.name}`);
         } catch (err) {
-          if (!isNotFound(err) && !isConflict(err)) throw err;
+          if (!isNotFound(err) && !isConflict(err)) {
+            this.record(cj, 'Warning', 'FailedDelete', `Deleted job: ${errorText(err)}`);
+            throw err;
+          }
         }
       }
     }
@@ -276,6 +306,14 @@ function jobFinished(j: Obj): 'Complete' | 'Failed' | undefined {
   if (findCondition(j, 'Complete')?.status === 'True') return 'Complete';
   if (findCondition(j, 'Failed')?.status === 'True') return 'Failed';
   return undefined;
+}
+
+/** Go's time.RFC1123Z of a UTC time: "Mon, 02 Jan 2006 15:04:05 +0000". */
+export function rfc1123z(t: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[t.getUTCDay()]}, ${p(t.getUTCDate())} ${months[t.getUTCMonth()]} ${t.getUTCFullYear()} ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())} +0000`;
 }
 
 function startOf(j: Obj): number {

@@ -88,6 +88,18 @@ test('one pod per node, a new node gets one, status counts', async () => {
   await bed.client.patch(NODES, undefined, 'a4', { metadata: { labels: { grp: 'other' } } }, 'merge');
   await eventually(async () => (nodesOf(await podsOf('ds1', 'agent')).join() === 'a1,a2,a3'), 'pod on a4 deleted');
   await eventually(async () => (await bed.client.get<Obj>(DAEMONSETS, 'ds1', 'agent')).status?.desiredNumberScheduled === 3, 'desired 3');
+
+  // Upstream's PodControl events on the DaemonSet: four creations, one deletion.
+  const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
+  const events = await eventually(async () => {
+    const es = (await bed.client.list<any>(EVENTS, 'ds1', { fieldSelector: 'involvedObject.kind=DaemonSet,involvedObject.name=agent' })).items;
+    return es.filter((e: any) => e.reason === 'SuccessfulCreate').length === 4 && es.some((e: any) => e.reason === 'SuccessfulDelete') ? es : undefined;
+  }, 'DaemonSet events') as any[];
+  for (const e of events) {
+    assert.match(e.message, e.reason === 'SuccessfulCreate' ? /^Created pod: agent-[a-z0-9]{5}$/ : /^Deleted pod: agent-[a-z0-9]{5}$/);
+    assert.equal(e.source.component, 'daemonset-controller');
+    assert.equal(e.involvedObject.uid, ds.metadata!.uid);
+  }
 });
 
 test('taints: NoSchedule taint keeps the pod off unless tolerated', async () => {
@@ -153,6 +165,26 @@ test('rolling update replaces old-revision pods, at most maxUnavailable at a tim
   }, 'rolled to img:2', 15_000) as Obj[];
   assert.deepEqual(nodesOf(done), ['r1', 'r2', 'r3']);
   assert.ok(worst <= 1, `at most one node without a pod during the roll (saw ${worst})`);
+
+  // Each template is a ControllerRevision (what kubectl rollout history/undo read), its data a
+  // patch that replaces the template; going back to the first one renumbers it as the newest.
+  const CONTROLLERREVISIONS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true };
+  const revisions = async () => (await bed.client.list<any>(CONTROLLERREVISIONS, 'ds4')).items
+    .filter((r: any) => r.metadata.ownerReferences?.[0]?.name === 'roll')
+    .map((r: any) => ({ name: r.metadata.name, revision: r.revision, hash: r.metadata.labels[REVISION_HASH_LABEL], image: r.data.spec.template.spec.containers[0].image, patch: r.data.spec.template.$patch }))
+    .sort((a: any, b: any) => a.revision - b.revision);
+  const newHash = done[0].metadata!.labels![REVISION_HASH_LABEL];
+  assert.deepEqual(await revisions(), [
+    { name: `roll-${oldHash}`, revision: 1, hash: oldHash, image: 'img:1', patch: 'replace' },
+    { name: `roll-${newHash}`, revision: 2, hash: newHash, image: 'img:2', patch: 'replace' },
+  ]);
+  const again = await bed.client.get<Obj>(DAEMONSETS, 'ds4', 'roll');
+  again.spec.template.spec.containers[0].image = 'img:1';
+  await bed.client.update(DAEMONSETS, 'ds4', again);
+  await eventually(async () => {
+    const rs = await revisions();
+    return rs.length === 2 && rs[1].hash === oldHash && rs[1].revision === 3;
+  }, 'the first revision renumbered 3');
 });
 
 test('OnDelete: a template change replaces nothing until a pod is deleted', async () => {

@@ -31,17 +31,31 @@
  * 4. Status: desiredNumberScheduled, currentNumberScheduled, numberMisscheduled, numberReady,
  *    updatedNumberScheduled, numberAvailable, numberUnavailable, observedGeneration.
  *
+ * History (upstream's constructHistory / cleanupHistory): every template the DaemonSet has had
+ * is a ControllerRevision "<ds>-<hash>" (labels: the template's plus controller-revision-hash;
+ * data: a patch replacing the template; a controllerRef). The current template's revision is
+ * created with the next revision number, or renumbered as the newest when the template goes
+ * back to it (`kubectl rollout undo ds`). Old revisions beyond revisionHistoryLimit (default
+ * 10) that no pod runs are deleted, oldest first. `kubectl rollout history/undo ds` read these.
+ *
  * Terminating pods (deletionTimestamp) are not counted; a node whose pod is terminating gets a
  * replacement at once (no wait for the old one to go).
+ *
+ * Events (component daemonset-controller, on the DaemonSet, as upstream's PodControl):
+ * SuccessfulCreate "Created pod: <name>", FailedCreate "Error creating: <error>",
+ * SuccessfulDelete "Deleted pod: <name>", FailedDelete "Error deleting: <error>"; Warning
+ * SelectingAll for an empty selector.
  */
 import { createHash } from 'node:crypto';
 import type { Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import { Controller, Informer, isConflict, isNotFound, keyOf, splitKey, type ResourceDescriptor, type RestClient } from '../../client/index.js';
+import { Controller, Informer, isAlreadyExists, isConflict, isNotFound, keyOf, splitKey, type ResourceDescriptor, type RestClient } from '../../client/index.js';
 import { labelSelectorFromObject, type LabelSelector } from '../../apimachinery/labels.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { logger } from '../../util/log.js';
 import {
-  ControllerExpectations, PODS, byCreationTimestamp, claimObjects, getControllerOf, groupOf, innerSignal, isPodActive, isPodAvailable,
-  isPodReady, newControllerRef, podAvailableAt, type Obj,
+  ControllerExpectations, FAILED_CREATE, FAILED_DELETE, PODS, SUCCESSFUL_CREATE, SUCCESSFUL_DELETE, byCreationTimestamp, claimObjects,
+  errorText, getControllerOf, groupOf, innerSignal, isNamespaceTerminating, isPodActive, isPodAvailable, isPodReady, newControllerRef,
+  objectRef, podAvailableAt, revisionData, CONTROLLERREVISIONS, type Obj,
 } from '../replicaset/controller-utils.js';
 import { RequiredNodeSelector } from '../../scheduler/plugins/helper/node-selector.js';
 import { findUntoleratedTaint } from '../../scheduler/plugins/helper/taints.js';
@@ -52,6 +66,7 @@ const log = logger('daemonset-controller');
 export const DAEMONSETS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true };
 export const NODES: ResourceDescriptor = { group: '', version: 'v1', plural: 'nodes', namespaced: false };
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
+const CONTROLLER_UID_INDEX = 'controller-uid';
 
 /** Tolerations every daemon pod gets (as upstream adds them). */
 export const DAEMON_TOLERATIONS: Toleration[] = [
@@ -163,13 +178,18 @@ export class DaemonSetController {
   readonly dsInformer: Informer<Obj>;
   readonly podInformer: Informer<Obj>;
   readonly nodeInformer: Informer<Obj>;
+  readonly revisionInformer: Informer<Obj>;
   readonly controller: Controller;
   readonly expectations = new ControllerExpectations();
+  readonly recorder: EventRecorder;
 
   constructor(readonly client: RestClient, opts: DaemonSetControllerOptions = {}) {
+    this.recorder = new EventRecorder(client, { component: 'daemonset-controller' });
     this.dsInformer = new Informer<Obj>(client, DAEMONSETS);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.nodeInformer = new Informer<Obj>(client, NODES);
+    this.revisionInformer = new Informer<Obj>(client, CONTROLLERREVISIONS);
+    this.revisionInformer.addIndex(CONTROLLER_UID_INDEX, (r) => { const ref = getControllerOf(r); return ref?.uid ? [ref.uid] : []; });
     this.controller = new Controller('daemonset', { reconcile: (key) => this.reconcile(key) }, { workers: opts.workers ?? 2 });
 
     this.dsInformer.on('add', (ds) => this.controller.enqueue(keyOf(ds)));
@@ -210,6 +230,10 @@ export class DaemonSetController {
       allDs();
     });
     this.nodeInformer.on('delete', allDs);
+    // A revision of ours changed or went: the history is rebuilt on the next sync.
+    const onRevision = (r: Obj) => { const ds = this.ownerOf(r); if (ds) this.controller.enqueue(keyOf(ds)); };
+    this.revisionInformer.on('update', (_o, r) => onRevision(r));
+    this.revisionInformer.on('delete', onRevision);
   }
 
   start(outer: AbortSignal): void {
@@ -217,6 +241,8 @@ export class DaemonSetController {
     this.dsInformer.start(signal);
     this.podInformer.start(signal);
     this.nodeInformer.start(signal);
+    this.revisionInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (!(await this.waitForSync(signal))) return;
       this.controller.start(signal);
@@ -224,12 +250,13 @@ export class DaemonSetController {
   }
 
   async stopped(): Promise<void> {
-    await Promise.all([this.dsInformer.stopped(), this.podInformer.stopped(), this.nodeInformer.stopped()]);
+    await Promise.all([this.dsInformer.stopped(), this.podInformer.stopped(), this.nodeInformer.stopped(), this.revisionInformer.stopped()]);
     await this.controller.stopped();
   }
 
   async waitForSync(signal?: AbortSignal): Promise<boolean> {
-    return (await this.dsInformer.waitForSync(signal)) && (await this.podInformer.waitForSync(signal)) && (await this.nodeInformer.waitForSync(signal));
+    return (await this.dsInformer.waitForSync(signal)) && (await this.podInformer.waitForSync(signal)) && (await this.nodeInformer.waitForSync(signal))
+      && (await this.revisionInformer.waitForSync(signal));
   }
 
   private ownerOf(pod: Obj): Obj | undefined {
@@ -267,6 +294,7 @@ export class DaemonSetController {
     const selector = safeSelector(ds);
     if (!selector || selector.empty) {
       log.warn('daemon set has an invalid or empty selector; skipped', { daemonSet: key });
+      if (selector?.empty) this.recorder.event(objectRef(ds, 'apps/v1', 'DaemonSet'), 'Warning', 'SelectingAll', '', 'This daemon set is selecting all pods. A non-empty selector is required.');
       return;
     }
     const satisfied = this.expectations.satisfied(key);
@@ -285,6 +313,7 @@ export class DaemonSetController {
     });
 
     const hash = templateHash(ds);
+    if (!ds.metadata?.deletionTimestamp) await this.constructHistory(ds, hash);
     const podSpec = daemonPodSpec(ds);
     const minReady = ds.spec?.minReadySeconds ?? 0;
     const now = Date.now();
@@ -360,6 +389,7 @@ export class DaemonSetController {
 
     await this.updateStatus(ds, status);
     if (manageError) throw manageError;
+    if (satisfied && !ds.metadata?.deletionTimestamp) await this.cleanupHistory(ds, hash, pods);
 
     if (minReady > 0) {
       let next = Infinity;
@@ -373,28 +403,95 @@ export class DaemonSetController {
 
   private async syncNodes(ds: Obj, key: string, create: string[], del: Obj[], hash: string): Promise<void> {
     const errors: unknown[] = [];
+    const ref = objectRef(ds, 'apps/v1', 'DaemonSet');
     this.expectations.expectCreations(key, create.length);
     this.expectations.expectDeletions(key, del.map((p) => keyOf(p)));
     await Promise.all([
       ...create.map(async (nodeName) => {
         try {
-          await this.client.create(PODS, ds.metadata!.namespace, newDaemonPod(ds, nodeName, hash));
+          const pod = await this.client.create<Obj>(PODS, ds.metadata!.namespace, newDaemonPod(ds, nodeName, hash));
+          this.recorder.event(ref, 'Normal', SUCCESSFUL_CREATE, '', `Created pod: ${pod.metadata?.name}`);
         } catch (err) {
           this.expectations.creationObserved(key);
+          if (!isNamespaceTerminating(err)) this.recorder.event(ref, 'Warning', FAILED_CREATE, '', `Error creating: ${errorText(err)}`);
           errors.push(err);
         }
       }),
       ...del.map(async (p) => {
         try {
           await this.client.delete(PODS, p.metadata!.namespace, p.metadata!.name!);
+          this.recorder.event(ref, 'Normal', SUCCESSFUL_DELETE, '', `Deleted pod: ${p.metadata!.name}`);
         } catch (err) {
           this.expectations.deletionObserved(key, keyOf(p));
-          if (!isNotFound(err)) errors.push(err);
+          if (!isNotFound(err)) {
+            this.recorder.event(ref, 'Warning', FAILED_DELETE, '', `Error deleting: ${errorText(err)}`);
+            errors.push(err);
+          }
         }
       }),
     ]);
     if (create.length || del.length) log.debug('synced daemon pods', { daemonSet: key, created: create.length, deleted: del.length, failed: errors.length });
     if (errors.length) throw errors[0];
+  }
+
+  /** The DaemonSet's ControllerRevisions (from the cache). */
+  private revisionsOf(ds: Obj): Obj[] {
+    return this.revisionInformer.byIndex(CONTROLLER_UID_INDEX, ds.metadata!.uid!).filter((r) => r.metadata?.namespace === ds.metadata?.namespace);
+  }
+
+  /** constructHistory: the current template's revision exists and is the newest. */
+  private async constructHistory(ds: Obj, hash: string): Promise<void> {
+    const ns = ds.metadata!.namespace!;
+    const name = `${ds.metadata!.name}-${hash}`;
+    const revisions = this.revisionsOf(ds);
+    const max = revisions.reduce((m, r) => Math.max(m, Number((r as any).revision ?? 0)), 0);
+    const cur = revisions.find((r) => r.metadata?.name === name);
+    if (cur) {
+      if (Number((cur as any).revision ?? 0) >= max) return;
+      try {
+        await this.client.update(CONTROLLERREVISIONS, ns, { ...cur, revision: max + 1 } as Obj);
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) throw err; // the cache was behind: the next sync sees it
+      }
+      return;
+    }
+    const body = {
+      apiVersion: 'apps/v1', kind: 'ControllerRevision',
+      metadata: {
+        name, namespace: ns,
+        labels: { ...(ds.spec?.template?.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash },
+        ownerReferences: [newControllerRef(ds, 'apps/v1', 'DaemonSet')],
+      },
+      data: revisionData(ds.spec?.template),
+      revision: max + 1,
+    };
+    try {
+      await this.client.create(CONTROLLERREVISIONS, ns, body);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      // Ours, created by a sync the cache has not caught up with? Then it is fine.
+      const existing = await this.client.get<Obj>(CONTROLLERREVISIONS, ns, name);
+      if (getControllerOf(existing)?.uid !== ds.metadata!.uid) throw new Error(`controller revision ${ns}/${name} exists and is not owned by daemon set ${keyOf(ds)}`);
+    }
+  }
+
+  /** cleanupHistory: old revisions beyond revisionHistoryLimit that no pod runs go, oldest first. */
+  private async cleanupHistory(ds: Obj, hash: string, pods: Obj[]): Promise<void> {
+    const limit = typeof ds.spec?.revisionHistoryLimit === 'number' ? ds.spec.revisionHistoryLimit : 10;
+    const live = new Set(pods.map((p) => p.metadata?.labels?.[REVISION_HASH_LABEL]));
+    const old = this.revisionsOf(ds).filter((r) => r.metadata?.labels?.[REVISION_HASH_LABEL] !== hash)
+      .sort((a, b) => Number((a as any).revision ?? 0) - Number((b as any).revision ?? 0));
+    let toKill = old.length - limit;
+    for (const r of old) {
+      if (toKill <= 0) break;
+      if (live.has(r.metadata?.labels?.[REVISION_HASH_LABEL])) continue;
+      try {
+        await this.client.delete(CONTROLLERREVISIONS, r.metadata!.namespace, r.metadata!.name!, { preconditions: { uid: r.metadata!.uid } });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+      toKill--;
+    }
   }
 
   private async updateStatus(ds: Obj, status: DaemonSetStatus): Promise<void> {

@@ -10,6 +10,7 @@ import { DeploymentController } from './deployment-controller.js';
 import { computeHash, skipCopyAnnotation } from './deployment-util.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
 const REV = 'deployment.kubernetes.io/revision';
 
 let cluster: TestCluster;
@@ -256,6 +257,23 @@ test('a rolling update keeps within replicas + maxSurge pods and replicas - maxU
   const pods = rec.activePods();
   assert.equal(pods.length, replicas);
   assert.ok(pods.every((p) => p.spec.containers[0].image === 'busybox:2'));
+
+  // ScalingReplicaSet events tell the rollout's story, in upstream's words.
+  const oldRS = byImage.get('busybox:1')!.metadata!.name;
+  const newRS = byImage.get('busybox:2')!.metadata!.name;
+  const events = await waitFor(async () => {
+    const es = (await client.list<any>(EVENTS, ns, { fieldSelector: 'involvedObject.kind=Deployment,involvedObject.name=roll' })).items;
+    return es.some((e: any) => e.message.startsWith(`Scaled down replica set ${oldRS} from `) && e.message.endsWith(' to 0')) ? es : undefined;
+  }, 'the events of the rollout');
+  const messages = events.map((e: any) => e.message);
+  for (const e of events) {
+    assert.equal(e.reason, 'ScalingReplicaSet');
+    assert.equal(e.source.component, 'deployment-controller');
+    assert.equal(e.involvedObject.uid, d.metadata!.uid);
+  }
+  assert.ok(messages.includes(`Scaled up replica set ${oldRS} from 0 to ${replicas}`), messages.join('; '));
+  assert.ok(messages.includes(`Scaled up replica set ${newRS} from 0 to ${surge}`), messages.join('; '));
+  assert.ok(messages.every((m: string) => /^Scaled (up|down) replica set roll-[a-z0-9]+ from \d+ to \d+$/.test(m)), messages.join('; '));
 });
 
 test('Recreate: every old pod is gone before the first new pod exists', async () => {

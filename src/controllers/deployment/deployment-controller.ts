@@ -39,14 +39,21 @@
  *   place, so later steps of the same sync see them (upstream sometimes requeues on a
  *   Conflict instead).
  * - Surge and availability arithmetic use the bounds described in deployment-util.ts.
- * - Events are not recorded yet.
+ *
+ * Events (component deployment-controller, on the Deployment, upstream's reasons and texts):
+ * ScalingReplicaSet "Scaled up replica set <rs> from 0 to <n>" when a new ReplicaSet is created
+ * with replicas, "Scaled up|down replica set <rs> from <old> to <new>" on every resize;
+ * Warning ReplicaSetCreateError "Failed to create new replica set "<rs>": <error>"; Warning
+ * SelectingAll for an empty selector.
  */
 import { Controller, Informer, isAlreadyExists, isConflict, isNotFound, keyOf, splitKey, type RestClient } from '../../client/index.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { labelSelectorFromObject } from '../../apimachinery/labels.js';
 import { deepEqual } from '../../util/objects.js';
 import { logger } from '../../util/log.js';
 import {
-  DEPLOYMENTS, PODS, REPLICASETS, byCreationTimestamp, claimObjects, getControllerOf, groupOf, innerSignal, newControllerRef, type Obj,
+  DEPLOYMENTS, PODS, REPLICASETS, byCreationTimestamp, claimObjects, errorText, getControllerOf, groupOf, innerSignal, newControllerRef,
+  objectRef, type Obj,
 } from '../replicaset/controller-utils.js';
 import { MutationCache } from './mutation-cache.js';
 import {
@@ -90,6 +97,7 @@ export class DeploymentController {
   readonly rsInformer: Informer<Obj>;
   readonly podInformer: Informer<Obj>;
   readonly controller: Controller;
+  readonly recorder: EventRecorder;
   private readonly deployments: MutationCache<Obj>;
   private readonly replicaSets: MutationCache<Obj>;
 
@@ -100,6 +108,7 @@ export class DeploymentController {
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUIDIndex);
     this.deployments = new MutationCache(this.dInformer);
     this.replicaSets = new MutationCache(this.rsInformer);
+    this.recorder = new EventRecorder(client, { component: 'deployment-controller' });
     this.controller = new Controller('deployment', { reconcile: (key) => this.reconcile(key) }, { workers: opts.workers ?? 5 });
 
     this.dInformer.on('add', (d) => this.controller.enqueue(keyOf(d)));
@@ -114,6 +123,7 @@ export class DeploymentController {
   start(outer: AbortSignal): void {
     const signal = innerSignal(outer);
     for (const inf of [this.dInformer, this.rsInformer, this.podInformer]) inf.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (await this.waitForSync(signal)) this.controller.start(signal);
     })();
@@ -196,6 +206,10 @@ export class DeploymentController {
     if (d && d.spec?.strategy?.type === 'Recreate') this.controller.enqueue(keyOf(d));
   }
 
+  private event(d: Obj, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.recorder.event(objectRef(d, 'apps/v1', 'Deployment'), type, reason, '', message);
+  }
+
   // ---- API writes ----------------------------------------------------------------------------
 
   /**
@@ -256,6 +270,7 @@ export class DeploymentController {
   private async syncDeployment(d: Obj): Promise<Requeue> {
     if (selectsEverything(d)) {
       log.warn('deployment selects all pods; a non-empty selector is required', { deployment: keyOf(d) });
+      this.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       if ((d.status.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
         d.status.observedGeneration = d.metadata?.generation;
         await this.writeStatus(d);
@@ -414,16 +429,21 @@ export class DeploymentController {
           throw err;
         }
       } else {
+        const msg = `Failed to create new replica set "${newRS.metadata!.name}": ${errorText(err)}`;
         if (hasProgressDeadline(d)) {
-          setCondition(d.status, newCondition('Progressing', 'False', REASON_FAILED_RS_CREATE, `Failed to create new replica set "${newRS.metadata!.name}": ${(err as Error).message}`));
+          setCondition(d.status, newCondition('Progressing', 'False', REASON_FAILED_RS_CREATE, msg));
           await this.writeStatus(d).catch(() => {}); // the create error is the one to report
         }
+        this.event(d, 'Warning', REASON_FAILED_RS_CREATE, msg);
         throw err;
       }
     }
     const rs = structuredClone(created);
     rsList.push(rs);
-    if (!alreadyExists) log.info('created new replica set', { deployment: keyOf(d), replicaSet: rs.metadata!.name, replicas: specReplicas(rs) });
+    if (!alreadyExists) {
+      log.info('created new replica set', { deployment: keyOf(d), replicaSet: rs.metadata!.name, replicas: specReplicas(rs) });
+      if (specReplicas(rs) > 0) this.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rs.metadata!.name} from 0 to ${specReplicas(rs)}`);
+    }
     let needsUpdate = setDeploymentRevision(d, newRevision);
     if (!alreadyExists && hasProgressDeadline(d)) {
       setCondition(d.status, newCondition('Progressing', 'True', REASON_NEW_RS, `Created new replica set "${rs.metadata!.name}"`));
@@ -448,6 +468,7 @@ export class DeploymentController {
     await this.writeReplicaSet(rs, copy);
     if (sizeChanged) {
       log.info('scaled replica set', { deployment: keyOf(d), replicaSet: rs.metadata!.name, from: oldScale, to: newScale });
+      this.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${oldScale < newScale ? 'up' : 'down'} replica set ${rs.metadata!.name} from ${oldScale} to ${newScale}`);
     }
     return sizeChanged;
   }

@@ -22,7 +22,8 @@
  * - Written only when subsets or labels differ from what is stored.
  */
 import { Controller, Informer, isAlreadyExists, isConflict, isNotFound, keyFor, keyOf, splitKey, type RestClient } from '../../client/index.js';
-import { innerSignal, PODS, type Obj } from '../replicaset/controller-utils.js';
+import { errorText, innerSignal, isNamespaceTerminating, PODS, type Obj } from '../replicaset/controller-utils.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { logger } from '../../util/log.js';
 import {
   ENDPOINTS, ENDPOINTS_CONTROLLER_NAME, LABEL_ENDPOINTS_MANAGED_BY, LABEL_SKIP_MIRROR, SERVICES, canonical, cmp, compareIP, isPodReady,
@@ -122,8 +123,11 @@ export class EndpointsController {
   readonly podInformer: Informer<Obj>;
   readonly endpointsInformer: Informer<Obj>;
   readonly controller: Controller;
+  /** Warnings when the Endpoints cannot be written (component endpoint-controller, as upstream). */
+  readonly recorder: EventRecorder;
 
   constructor(readonly client: RestClient, opts: EndpointsControllerOptions = {}) {
+    this.recorder = new EventRecorder(client, { component: 'endpoint-controller' });
     this.serviceInformer = new Informer<Obj>(client, SERVICES);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.endpointsInformer = new Informer<Obj>(client, ENDPOINTS);
@@ -139,6 +143,7 @@ export class EndpointsController {
     this.serviceInformer.start(signal);
     this.podInformer.start(signal);
     this.endpointsInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     this.controller.start(signal);
   }
 
@@ -175,7 +180,13 @@ export class EndpointsController {
     const labels = endpointsLabels(svc);
     if (current) {
       if (normalizeSubsets((current as Endpoints).subsets) === normalizeSubsets(subsets) && canonical(current.metadata?.labels ?? {}) === canonical(labels)) return;
-      await this.client.update(ENDPOINTS, namespace, { ...current, metadata: { ...current.metadata, labels }, subsets });
+      try {
+        await this.client.update(ENDPOINTS, namespace, { ...current, metadata: { ...current.metadata, labels }, subsets });
+      } catch (err) {
+        if (isNotFound(err)) throw err;
+        this.recorder.event(endpointsRef(namespace, name, current.metadata?.uid), 'Warning', 'FailedToUpdateEndpoint', '', `Failed to update endpoint ${namespace}/${name}: ${errorText(err)}`);
+        throw err;
+      }
       log.debug('updated endpoints', { endpoints: key });
       return;
     }
@@ -185,9 +196,17 @@ export class EndpointsController {
     } catch (err) {
       // Created meanwhile (our cache is behind): the informer event brings us back.
       if (isAlreadyExists(err)) throw new Error(`endpoints ${keyFor(namespace, name)} exist but are not in the cache yet`);
+      // A terminating namespace refuses every create: nothing to report.
+      if (!isNamespaceTerminating(err)) {
+        this.recorder.event(endpointsRef(namespace, name), 'Warning', 'FailedToCreateEndpoint', '', `Failed to create endpoint for service ${namespace}/${name}: ${errorText(err)}`);
+      }
       throw err;
     }
   }
+}
+
+function endpointsRef(namespace: string | undefined, name: string, uid?: string) {
+  return { kind: 'Endpoints', apiVersion: 'v1', namespace, name, ...(uid ? { uid } : {}) };
 }
 
 /** The Endpoints kind, for callers that want the plain object type. */

@@ -22,7 +22,8 @@
  * - A slice is written only when its ports, endpoints, labels or owner differ.
  */
 import { Controller, Informer, isConflict, isNotFound, keyFor, keyOf, splitKey, type RestClient } from '../../client/index.js';
-import { innerSignal, PODS, type Obj } from '../replicaset/controller-utils.js';
+import { errorText, innerSignal, objectRef, PODS, type Obj } from '../replicaset/controller-utils.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { logger } from '../../util/log.js';
 import {
   ENDPOINTSLICES, NODES, SERVICES, canonical, cmp, compareIP, isPodReady, podHostname, podIsEndpointCandidate, resolvePorts,
@@ -139,12 +140,15 @@ export class EndpointSliceController {
   readonly sliceInformer: Informer<EndpointSlice>;
   readonly nodeInformer: Informer<Obj>;
   readonly controller: Controller;
+  /** Warnings about Services whose slices cannot be written (component endpoint-slice-controller). */
+  readonly recorder: EventRecorder;
   private readonly maxPerSlice: number;
   /** Service key → names of slices created and not yet seen in the informer (with the time). */
   private readonly createdNotSeen = new Map<string, Map<string, number>>();
 
   constructor(readonly client: RestClient, opts: EndpointSliceControllerOptions = {}) {
     this.maxPerSlice = opts.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
+    this.recorder = new EventRecorder(client, { component: 'endpoint-slice-controller' });
     this.serviceInformer = new Informer<Obj>(client, SERVICES);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.sliceInformer = new Informer<EndpointSlice>(client, ENDPOINTSLICES, { labelSelector: `${LABEL_MANAGED_BY}=${CONTROLLER_NAME}` });
@@ -170,6 +174,7 @@ export class EndpointSliceController {
     this.podInformer.start(signal);
     this.sliceInformer.start(signal);
     this.nodeInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     this.controller.start(signal);
   }
 
@@ -220,6 +225,20 @@ export class EndpointSliceController {
   }
 
   async reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
+    try {
+      return await this.syncService(key);
+    } catch (err) {
+      // As upstream's syncService: a Warning on the Service, then the back-off retry.
+      const { namespace, name } = splitKey(key);
+      const svc = this.serviceInformer.get(namespace, name);
+      if (svc && !isNotFound(err)) {
+        this.recorder.event(objectRef(svc, 'v1', 'Service'), 'Warning', 'FailedToUpdateEndpointSlices', '', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${errorText(err)}`);
+      }
+      throw err;
+    }
+  }
+
+  private async syncService(key: string): Promise<{ requeueAfter?: number } | void> {
     const { namespace, name } = splitKey(key);
     // The informer's add event brings the Service back; the requeue is a safety net.
     if (this.awaitingCreates(key, namespace)) return { requeueAfter: 250 };

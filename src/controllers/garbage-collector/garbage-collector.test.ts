@@ -100,6 +100,23 @@ test('background: a cluster-scoped owner collects its namespaced dependents', as
   await eventually(async () => !(await getCM('role-dep')), 'dependent of the cluster role deleted');
 });
 
+test('an impossible ownerReference gets an OwnerRefInvalidNamespace event', async () => {
+  // A cluster-scoped object naming a namespaced owner: left alone, with a Warning.
+  const owner = await cm('ns-owner');
+  const role = await client.create<any>(CLUSTERROLES, undefined, {
+    metadata: { name: 'gc-invalid-ref', ownerReferences: [ref(owner)] }, rules: [],
+  });
+  const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
+  const ev = await eventually(async () => (await client.list<any>(EVENTS, 'default')).items
+    .find((e: any) => e.reason === 'OwnerRefInvalidNamespace' && e.involvedObject?.name === 'gc-invalid-ref'), 'the OwnerRefInvalidNamespace event');
+  assert.equal(ev.type, 'Warning');
+  assert.equal(ev.source.component, 'garbage-collector-controller');
+  assert.equal(ev.involvedObject.uid, role.metadata.uid);
+  assert.equal(ev.message, `ownerRef [v1/ConfigMap, namespace: , name: ns-owner, uid: ${owner.metadata.uid}] does not exist in namespace ""`);
+  assert.ok(await client.get(CLUSTERROLES, undefined, 'gc-invalid-ref'), 'the object stays');
+  await client.delete(CLUSTERROLES, undefined, 'gc-invalid-ref');
+});
+
 test('foreground: the owner goes only after its blocking dependents', async () => {
   const owner = await cm('fg-owner');
   // The blocking dependent holds its own finalizer, so it stays (being deleted) until released.

@@ -40,6 +40,11 @@
  *   else Background.
  * - A cluster-scoped object naming a namespaced owner is invalid and left alone (upstream).
  *
+ * Events (component garbage-collector-controller): a Warning OwnerRefInvalidNamespace on a
+ * dependent whose ownerReference cannot be valid — a cluster-scoped object naming a namespaced
+ * owner, or a namespaced one naming an owner uid that lives in another namespace — "ownerRef
+ * [v1/ConfigMap, namespace: ns, name: x, uid: u] does not exist in namespace "ns"", as upstream.
+ *
  * Known gap (shared with upstream): an Orphan or Foreground owner is processed with the
  * dependents the graph knows; a dependent created just before the owner's deletion and not yet
  * seen by its informer is missed (orphan: later collected as dangling; foreground: the owner
@@ -51,6 +56,7 @@ import {
   type RestClient,
 } from '../../client/index.js';
 import { discoverResources, parseAPIVersion, preferredResources, type DiscoveredResource } from '../discovery.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { deepEqual } from '../../util/objects.js';
 import { logger } from '../../util/log.js';
 
@@ -163,6 +169,7 @@ type OwnerLookup = { state: 'absent' } | { state: 'invalid' } | { state: 'presen
 export class GarbageCollector {
   readonly graph = new DependencyGraph();
   readonly controller: Controller;
+  readonly recorder: EventRecorder;
   private monitors = new Map<string, Monitor>();
   /** Kind → resource, for resolving ownerReferences: "group/version/Kind" and "group/Kind". */
   private kinds = new Map<string, DiscoveredResource>();
@@ -182,6 +189,7 @@ export class GarbageCollector {
     this.discoveryIntervalMs = opts.discoveryIntervalMs ?? 30_000;
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 60_000;
     this.controller = new Controller('garbage-collector', { reconcile: (uid) => this.reconcile(uid) }, { workers: opts.workers ?? 10 });
+    this.recorder = new EventRecorder(client, { component: 'garbage-collector-controller' });
   }
 
   /** Runs in the background until `signal` aborts. */
@@ -193,6 +201,7 @@ export class GarbageCollector {
     setMaxListeners(0, inner.signal);
     if (signal.aborted) inner.abort();
     else signal.addEventListener('abort', () => inner.abort(), { once: true });
+    inner.signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     this.running = this.run(inner.signal).catch((err) => log.error('garbage collector stopped on an unexpected error', { err }));
   }
 
@@ -447,9 +456,15 @@ export class GarbageCollector {
       const found = await this.lookupOwner(ref, node);
       if (found.state === 'invalid') {
         log.warn('cluster-scoped object names a namespaced owner; ignored', { object: this.describe(node), owner: `${ref.kind}/${ref.name}` });
+        this.reportInvalidNamespaceOwnerRef(node, live, ref);
         return;
       }
-      if (found.state === 'absent') dangling.push(ref);
+      if (found.state === 'absent') {
+        // The owner's uid is known in another namespace: the reference can never be right.
+        const elsewhere = this.graph.nodes.get(ref.uid);
+        if (elsewhere && elsewhere.namespace && elsewhere.namespace !== node.namespace) this.reportInvalidNamespaceOwnerRef(node, live, ref);
+        dangling.push(ref);
+      }
       else if (found.obj.metadata?.deletionTimestamp && (found.obj.metadata?.finalizers ?? []).includes(FINALIZER_FOREGROUND)) waiting.push(ref);
       else solid.push(ref);
     }
@@ -465,6 +480,18 @@ export class GarbageCollector {
       : finalizers.includes(FINALIZER_ORPHAN) ? 'Orphan'
         : finalizers.includes(FINALIZER_FOREGROUND) ? 'Foreground' : 'Background';
     await this.deleteObject(node, live, policy);
+  }
+
+  /** reportInvalidNamespaceOwnerRef: a Warning Event on the dependent. */
+  private reportInvalidNamespaceOwnerRef(node: GraphNode, live: any, ref: OwnerReference): void {
+    const ns = node.namespace ?? '';
+    const kind = live.kind ?? node.res.kind;
+    const apiVersion = live.apiVersion ?? (node.res.group ? `${node.res.group}/${node.res.version}` : node.res.version);
+    this.recorder.event(
+      { kind, apiVersion, namespace: node.namespace, name: node.name, uid: node.uid },
+      'Warning', 'OwnerRefInvalidNamespace', '',
+      `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${ns}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace ${JSON.stringify(ns)}`,
+    );
   }
 
   /** The live object of a node; undefined if it is gone or was replaced (another uid). */

@@ -35,6 +35,18 @@ function job(name: string, spec: Record<string, unknown>): Obj {
   return { metadata: { name }, spec: { ...spec, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
 }
 
+const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
+
+/** `reason: message` of the Events about a Job, once `done` holds for them. */
+async function jobEvents(ns: string, name: string, done: (es: string[]) => boolean): Promise<string[]> {
+  return waitFor(async () => {
+    const items = (await bed.client.list<any>(EVENTS, ns, { fieldSelector: `involvedObject.kind=Job,involvedObject.name=${name}` })).items;
+    assert.ok(items.every((e: any) => e.source.component === 'job-controller'));
+    const es = items.map((e: any) => `${e.type} ${e.reason}: ${e.message}`);
+    return done(es) ? es : undefined;
+  }, `events of job ${name}`);
+}
+
 async function jobPods(ns: string, name: string): Promise<Obj[]> {
   return (await bed.client.list<Obj>(PODS, ns, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
 }
@@ -89,6 +101,8 @@ test('completions=3 parallelism=2: at most 2 active, 3 succeeded, then Complete'
   assert.equal(findCondition(j, 'Complete')?.reason, 'CompletionsReached');
   assert.ok(j.status.startTime && j.status.completionTime);
   assert.equal((await jobPods(ns, 'pi')).filter((p) => p.status?.phase === 'Succeeded').length, 3);
+  const es = await jobEvents(ns, 'pi', (e) => e.includes('Normal Completed: Job completed'));
+  assert.equal(es.filter((e) => /^Normal SuccessfulCreate: Created pod: pi-[a-z0-9]{5}$/.test(e)).length, 3);
 });
 
 test('a failing job exceeds backoffLimit=1 and fails with BackoffLimitExceeded', async () => {
@@ -105,6 +119,7 @@ test('a failing job exceeds backoffLimit=1 and fails with BackoffLimitExceeded',
   assert.equal(j.status.failed, 2);
   assert.equal(j.status.completionTime, undefined);
   assert.equal(findCondition(j, 'Complete'), undefined);
+  await jobEvents(ns, 'boom', (e) => e.includes('Warning BackoffLimitExceeded: Job has reached the specified backoff limit'));
 });
 
 test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its pods', async () => {
@@ -116,6 +131,8 @@ test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its 
   }, 'job Failed by deadline', 10_000, 50);
   assert.equal(findCondition(j, 'Failed')?.reason, 'DeadlineExceeded');
   await eventually(async () => (await jobPods(ns, 'slow')).filter(isActive).length === 0, 'pods deleted');
+  await jobEvents(ns, 'slow', (e) => e.includes('Warning DeadlineExceeded: Job was active longer than specified deadline') &&
+    e.some((x) => /^Normal SuccessfulDelete: Deleted pod: slow-[a-z0-9]{5}$/.test(x)));
 });
 
 test('Indexed job: one pod per index, completedIndexes, ttlSecondsAfterFinished deletes it', async () => {
@@ -145,4 +162,5 @@ test('suspend deletes active pods and sets Suspended', async () => {
     const j = await bed.client.get<Obj>(JOBS, ns, 's');
     return findCondition(j, 'Suspended')?.status === 'False' && j.status.active === 2;
   }, 'resumed');
+  await jobEvents(ns, 's', (e) => e.includes('Normal Suspended: Job suspended') && e.includes('Normal Resumed: Job resumed'));
 });

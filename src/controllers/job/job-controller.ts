@@ -24,12 +24,21 @@
  *    hostname `<job>-<index>` and the JOB_COMPLETION_INDEX env var; status.completedIndexes
  *    lists the succeeded ones. podReplacementPolicy Failed waits for terminating pods.
  * 5. Status is written through the status subresource when it changed.
+ *
+ * Events (component job-controller, on the Job, upstream's texts): SuccessfulCreate "Created pod:
+ * <name>", FailedCreate "Error creating: <error>", SuccessfulDelete "Deleted pod: <name>",
+ * FailedDelete "Error deleting: <error>"; once the Job finishes, Normal Completed "Job completed"
+ * or a Warning with the Failed condition's reason and message (BackoffLimitExceeded "Job has
+ * reached the specified backoff limit", DeadlineExceeded "Job was active longer than specified
+ * deadline"); Normal Suspended "Job suspended" / Resumed "Job resumed".
  */
 import { Controller, Informer, isConflict, isNotFound, keyOf, splitKey, type ResourceDescriptor, type RestClient } from '../../client/index.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { logger } from '../../util/log.js';
 import { deepEqual } from '../../util/objects.js';
 import {
-  ControllerExpectations, PODS, getControllerOf, groupOf, innerSignal, isPodActive, isPodReady, newControllerRef, nowTime, timeOf, type Obj,
+  ControllerExpectations, FAILED_CREATE, FAILED_DELETE, PODS, SUCCESSFUL_CREATE, SUCCESSFUL_DELETE, errorText, getControllerOf, groupOf,
+  innerSignal, isNamespaceTerminating, isPodActive, isPodReady, newControllerRef, nowTime, objectRef, timeOf, type Obj,
 } from '../replicaset/controller-utils.js';
 
 const log = logger('job-controller');
@@ -146,6 +155,7 @@ export class JobController {
   readonly podInformer: Informer<Obj>;
   readonly controller: Controller;
   readonly expectations = new ControllerExpectations();
+  readonly recorder: EventRecorder;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly now: () => number;
@@ -154,6 +164,7 @@ export class JobController {
     this.backoffBaseMs = opts.backoffBaseMs ?? 10_000;
     this.backoffMaxMs = opts.backoffMaxMs ?? 360_000;
     this.now = opts.now ?? Date.now;
+    this.recorder = new EventRecorder(client, { component: 'job-controller' });
     this.jobInformer = new Informer<Obj>(client, JOBS);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.podInformer.addIndex(UID_INDEX, (p) => { const r = getControllerOf(p); return r?.uid ? [r.uid] : []; });
@@ -177,6 +188,7 @@ export class JobController {
     const signal = innerSignal(outer);
     this.jobInformer.start(signal);
     this.podInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (await this.waitForSync(signal)) this.controller.start(signal);
     })();
@@ -264,7 +276,7 @@ export class JobController {
 
     let activeCount = active.length;
     if (failureTarget || successMet) {
-      if (active.length) await this.deletePods(key, active);
+      if (active.length) await this.deletePods(job, key, active);
       activeCount = 0;
       if (active.length === 0 && terminating.length === 0) {
         if (failureTarget) {
@@ -275,7 +287,7 @@ export class JobController {
         }
       }
     } else if (suspended) {
-      if (active.length) await this.deletePods(key, active);
+      if (active.length) await this.deletePods(job, key, active);
       activeCount = 0;
       conditions = setCondition(conditions, 'Suspended', 'True', 'JobSuspended', 'Job suspended', nowStr);
       delete status.startTime;
@@ -298,7 +310,7 @@ export class JobController {
     if (indexed) status.completedIndexes = formatIndexes(succeededIdx);
     if (conditions.length) status.conditions = conditions;
     for (const k of ['active', 'succeeded', 'failed']) if (!status[k]) delete status[k];
-    await this.writeStatus(job, status);
+    if (await this.writeStatus(job, status)) this.recordTransitions(job, status);
     if (isJobFinished({ status })) {
       const r = await this.handleTTL({ ...job, status }, nowMs);
       if (r?.requeueAfter !== undefined) want(r.requeueAfter);
@@ -321,7 +333,7 @@ export class JobController {
       // Too many (parallelism lowered): delete the not-ready and newest first.
       const victims = [...s.active].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) ||
         (b.metadata!.creationTimestamp! > a.metadata!.creationTimestamp! ? 1 : -1)).slice(0, s.active.length - wantActive);
-      await this.deletePods(key, victims);
+      await this.deletePods(job, key, victims);
       return { active: wantActive };
     }
     let toCreate = Math.max(0, wantActive - busy);
@@ -347,12 +359,15 @@ export class JobController {
     this.expectations.expectCreations(key, toCreate);
     let created = 0;
     let firstErr: unknown;
+    const ref = objectRef(job, 'batch/v1', 'Job');
     await Promise.all(indexes.map(async (idx) => {
       try {
-        await this.client.create(PODS, job.metadata!.namespace, podFromJobTemplate(job, idx));
+        const pod = await this.client.create<Obj>(PODS, job.metadata!.namespace, podFromJobTemplate(job, idx));
         created++;
+        this.recorder.event(ref, 'Normal', SUCCESSFUL_CREATE, '', `Created pod: ${pod.metadata?.name}`);
       } catch (err) {
         this.expectations.creationObserved(key);
+        if (!isNamespaceTerminating(err)) this.recorder.event(ref, 'Warning', FAILED_CREATE, '', `Error creating: ${errorText(err)}`);
         firstErr ??= err;
       }
     }));
@@ -363,18 +378,39 @@ export class JobController {
     return { active: s.active.length + created };
   }
 
-  private async deletePods(key: string, pods: Obj[]): Promise<void> {
+  private async deletePods(job: Obj, key: string, pods: Obj[]): Promise<void> {
     this.expectations.expectDeletions(key, pods.map((p) => keyOf(p)));
     let firstErr: unknown;
+    const ref = objectRef(job, 'batch/v1', 'Job');
     await Promise.all(pods.map(async (p) => {
       try {
         await this.client.delete(PODS, p.metadata!.namespace, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } });
+        this.recorder.event(ref, 'Normal', SUCCESSFUL_DELETE, '', `Deleted pod: ${p.metadata!.name}`);
       } catch (err) {
         this.expectations.deletionObserved(key, keyOf(p));
-        if (!isNotFound(err) && !isConflict(err)) firstErr ??= err;
+        if (!isNotFound(err) && !isConflict(err)) {
+          this.recorder.event(ref, 'Warning', FAILED_DELETE, '', `Error deleting: ${errorText(err)}`);
+          firstErr ??= err;
+        }
       }
     }));
     if (firstErr) throw firstErr;
+  }
+
+  /** The events of condition changes a status write just made (recordJobFinished, Suspended/Resumed). */
+  private recordTransitions(job: Obj, status: Record<string, any>): void {
+    const ref = objectRef(job, 'batch/v1', 'Job');
+    const before = (type: string) => findCondition(job, type);
+    const after = (type: string) => findCondition({ status }, type);
+    const became = (type: string, st: string) => after(type)?.status === st && before(type)?.status !== st;
+    if (became('Complete', 'True')) {
+      this.recorder.event(ref, 'Normal', 'Completed', '', 'Job completed');
+    } else if (became('Failed', 'True')) {
+      const c = after('Failed')!;
+      this.recorder.event(ref, 'Warning', c.reason ?? 'Failed', '', c.message ?? '');
+    }
+    if (became('Suspended', 'True')) this.recorder.event(ref, 'Normal', 'Suspended', '', 'Job suspended');
+    else if (became('Suspended', 'False') && before('Suspended')) this.recorder.event(ref, 'Normal', 'Resumed', '', 'Job resumed');
   }
 
   /** ttlSecondsAfterFinished: delete the finished Job once it expires, else look again then. */
@@ -394,12 +430,14 @@ export class JobController {
     }
   }
 
-  private async writeStatus(job: Obj, status: Record<string, any>): Promise<void> {
-    if (deepEqual(job.status ?? {}, status)) return;
+  /** Writes the status if it changed; true when written. */
+  private async writeStatus(job: Obj, status: Record<string, any>): Promise<boolean> {
+    if (deepEqual(job.status ?? {}, status)) return false;
     try {
       await this.client.update(JOBS, job.metadata!.namespace, { ...job, status }, { subresource: 'status' });
+      return true;
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return false;
       throw err; // a conflict is retried from a fresh cache by the queue's back-off
     }
   }

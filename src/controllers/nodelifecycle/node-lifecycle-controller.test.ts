@@ -118,8 +118,13 @@ test('silent nodes become Unknown and tainted, pods are evicted per tolerationSe
     const p: any = await client.get(PODS, 'default', 'forever');
     return cond(p, 'Ready')?.status === 'False';
   }, 'forever marked not ready');
-  const evs = (await client.list(EVENTS, 'default')).items as any[];
+  const evs = await eventually(async () => {
+    const es = (await client.list(EVENTS, 'default')).items as any[];
+    return es.some((e) => e.reason === 'NodeNotReady' && e.involvedObject?.name === 'forever') ? es : undefined;
+  }, 'the NodeNotReady events') as any[];
   assert.ok(evs.some((e) => e.reason === 'TaintManagerEviction' && e.involvedObject?.name === 'tol1' && e.message === 'Marking for deletion Pod default/tol1'));
+  assert.ok(evs.some((e) => e.reason === 'NodeNotReady' && e.involvedObject?.kind === 'Node' && e.involvedObject?.name === 'a-0' && e.message === 'Node a-0 status is now: NodeNotReady'));
+  assert.ok(evs.some((e) => e.reason === 'NodeNotReady' && e.type === 'Warning' && e.involvedObject?.name === 'forever' && e.message === 'Node is not ready'));
   // The pod tolerating unreachable without tolerationSeconds stays (its eviction sync ran:
   // tol1's sync came from the same node change).
   const forever: any = await client.get(PODS, 'default', 'forever');

@@ -21,7 +21,12 @@
  * node's NoExecute taints is deleted at once; one that tolerates all of them is deleted when
  * the smallest tolerationSeconds of the tolerations matching a taint has passed since that
  * taint's timeAdded (requeued for that moment); tolerations without tolerationSeconds keep the
- * pod forever. An Event TaintManagerEviction is recorded on the pod.
+ * pod forever. An Event TaintManagerEviction is recorded on the pod (component
+ * taint-eviction-controller, as upstream since the taint manager became its own controller).
+ *
+ * Events (component node-controller, as upstream): NodeNotReady "Node <name> status is now:
+ * NodeNotReady" on a node whose Ready condition this controller turns Unknown, and a Warning
+ * NodeNotReady "Node is not ready" on every pod it marks not ready.
  */
 import { Controller, Informer, LEASES, isConflict, isNotFound, keyOf, splitKey, type Lease, type RestClient } from '../../client/index.js';
 import { EventRecorder } from '../../client/event-recorder.js';
@@ -79,6 +84,8 @@ export class NodeLifecycleController {
   /** Taint eviction, keyed by pod "ns/name". */
   readonly evictionController: Controller;
   readonly events: EventRecorder;
+  /** The taint eviction controller's own recorder. */
+  readonly evictionEvents: EventRecorder;
   private readonly grace: number;
   private readonly period: number;
   private readonly now: () => number;
@@ -95,6 +102,7 @@ export class NodeLifecycleController {
     this.podInformer = new Informer<Obj>(client, PODS);
     this.podInformer.addIndex(NODE_NAME_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
     this.events = new EventRecorder(client, { component: 'node-controller' });
+    this.evictionEvents = new EventRecorder(client, { component: 'taint-eviction-controller' });
     this.nodeController = new Controller('node-lifecycle', { reconcile: (k) => this.syncNode(k) });
     this.evictionController = new Controller('taint-eviction', { reconcile: (k) => this.syncPod(k) }, { workers: opts.evictionWorkers ?? 4 });
 
@@ -127,6 +135,7 @@ export class NodeLifecycleController {
     signal.addEventListener('abort', () => {
       if (this.monitorTimer) clearInterval(this.monitorTimer);
       this.events.stop();
+      this.evictionEvents.stop();
     }, { once: true });
     this.nodeController.watch(this.nodeInformer, () => undefined).watch(this.leaseInformer, () => undefined).watch(this.podInformer, () => undefined);
     this.evictionController.watch(this.nodeInformer, () => undefined).watch(this.podInformer, () => undefined);
@@ -194,6 +203,7 @@ export class NodeLifecycleController {
     const ts = rfc3339(now);
     const conditions: NodeCondition[] = (node.status?.conditions ?? []).map((c: NodeCondition) => ({ ...c }));
     let changed = false;
+    const wasReady = conditions.find((x) => x.type === 'Ready')?.status !== 'Unknown';
     for (const type of MONITORED_CONDITIONS) {
       const c = conditions.find((x) => x.type === type);
       if (!c) {
@@ -208,7 +218,11 @@ export class NodeLifecycleController {
     if (!changed) return node;
     log.info('node stopped posting status; conditions set Unknown', { node: node.metadata!.name });
     // A conflict (the kubelet wrote meanwhile) throws: retried with back-off on a fresh cache.
-    return this.client.update<Obj>(NODES, undefined, { ...node, status: { ...node.status, conditions } }, { subresource: 'status' });
+    const updated = await this.client.update<Obj>(NODES, undefined, { ...node, status: { ...node.status, conditions } }, { subresource: 'status' });
+    if (wasReady) {
+      this.events.event({ kind: 'Node', apiVersion: 'v1', name: node.metadata!.name!, uid: node.metadata?.uid }, 'Normal', 'NodeNotReady', '', `Node ${node.metadata!.name} status is now: NodeNotReady`);
+    }
+    return updated;
   }
 
   /** Makes the node carry exactly the lifecycle taints `health` calls for. */
@@ -242,6 +256,7 @@ export class NodeLifecycleController {
       Object.assign(ready, { status: 'False', lastTransitionTime: ts });
       try {
         await this.client.update(PODS, pod.metadata!.namespace, { ...pod, status: { ...pod.status, conditions } }, { subresource: 'status' });
+        this.events.event({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata!.namespace, name: pod.metadata!.name!, uid: pod.metadata?.uid }, 'Warning', 'NodeNotReady', '', 'Node is not ready');
       } catch (err) {
         if (isNotFound(err)) continue;
         firstError ??= err;
@@ -287,7 +302,7 @@ export class NodeLifecycleController {
     const ns = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     log.info('evicting pod from tainted node', { pod: `${ns}/${name}`, node: pod.spec?.nodeName });
-    this.events.event({ kind: 'Pod', apiVersion: 'v1', namespace: ns, name, uid: pod.metadata?.uid }, 'Normal', 'TaintManagerEviction', 'Delete', `Marking for deletion Pod ${ns}/${name}`);
+    this.evictionEvents.event({ kind: 'Pod', apiVersion: 'v1', namespace: ns, name, uid: pod.metadata?.uid }, 'Normal', 'TaintManagerEviction', 'Delete', `Marking for deletion Pod ${ns}/${name}`);
     try {
       await this.client.delete(PODS, ns, name, { preconditions: { uid: pod.metadata?.uid } });
     } catch (err) {

@@ -16,6 +16,7 @@
 import { setMaxListeners } from 'node:events';
 import { isNotFound, type ResourceDescriptor, type RestClient } from '../../client/index.js';
 import type { LabelSelector } from '../../apimachinery/labels.js';
+import type { ObjectReference } from '../../client/event-recorder.js';
 
 export const PODS: ResourceDescriptor = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 export const REPLICASETS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true };
@@ -94,6 +95,58 @@ export function groupOf(apiVersion: string | undefined): string {
   const s = apiVersion ?? '';
   const i = s.indexOf('/');
   return i < 0 ? '' : s.slice(0, i);
+}
+
+// ---- events -------------------------------------------------------------------------------------
+
+/** Event reasons controller_utils.go's PodControl records (upstream names). */
+export const SUCCESSFUL_CREATE = 'SuccessfulCreate';
+export const FAILED_CREATE = 'FailedCreate';
+export const SUCCESSFUL_DELETE = 'SuccessfulDelete';
+export const FAILED_DELETE = 'FailedDelete';
+
+/** The reference an Event names its object by (what `kubectl describe` looks events up with). */
+export function objectRef(obj: Obj, apiVersion: string, kind: string): ObjectReference {
+  const ref: ObjectReference = { kind, apiVersion, name: obj.metadata?.name ?? '' };
+  if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
+  if (obj.metadata?.uid) ref.uid = obj.metadata.uid;
+  if (obj.metadata?.resourceVersion) ref.resourceVersion = obj.metadata.resourceVersion;
+  return ref;
+}
+
+/** An error as Go's %v prints it in event messages: the API Status message, else the text. */
+export function errorText(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+/** The API refused a create because the namespace is terminating (NamespaceTerminatingCause). */
+export function isNamespaceTerminating(err: unknown): boolean {
+  const e = err as { code?: number; status?: { details?: { causes?: Array<{ type?: string }> } }; message?: string };
+  if (e?.code !== 403) return false;
+  if (e.status?.details?.causes?.some((c) => c?.type === 'NamespaceTerminating')) return true;
+  return /because it is being terminated/.test(e.message ?? '');
+}
+
+// ---- controller revisions -----------------------------------------------------------------------
+
+export const CONTROLLERREVISIONS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true };
+
+/**
+ * The `data` of a StatefulSet's or DaemonSet's ControllerRevision, as upstream's getPatch writes
+ * it: a strategic merge patch that replaces the whole pod template, so `kubectl rollout undo`
+ * (which applies it to the object) restores that template exactly and `kubectl rollout
+ * history --revision` can show it.
+ */
+export function revisionData(template: unknown): { spec: { template: Record<string, unknown> } } {
+  return { spec: { template: { ...(structuredClone(template ?? {}) as Record<string, unknown>), $patch: 'replace' } } };
+}
+
+/** The pod template a ControllerRevision holds (without the patch directive). */
+export function revisionTemplate(rev: Obj): any | undefined {
+  const t = (rev as { data?: { spec?: { template?: Record<string, unknown> } } }).data?.spec?.template;
+  if (!t) return undefined;
+  const { $patch: _directive, ...template } = t;
+  return template;
 }
 
 // ---- pods ---------------------------------------------------------------------------------------

@@ -9,6 +9,12 @@ import { FakeKubelet, markPodReady } from './fake-kubelet.js';
 import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
+const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
+
+/** Events about an object, as `kubectl describe` finds them. */
+async function eventsFor(ns: string, kind: string, name: string): Promise<any[]> {
+  return (await bed.client.list<any>(EVENTS, ns, { fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` })).items;
+}
 
 const bed = controllerTestBed((c) => new ReplicaSetController(c), { kubelet: {} });
 
@@ -99,6 +105,19 @@ test('a deleted pod is replaced; scaling up and down follows spec.replicas', asy
     return r.status?.observedGeneration === r.metadata?.generation && r.status?.replicas === 0 ? r : undefined;
   }, 'status observed scale to 0');
   assert.equal(cur.metadata?.generation, 3);
+
+  // Every create and delete was recorded as upstream's PodControl does.
+  const events = await waitFor(async () => {
+    const es = await eventsFor(ns, 'ReplicaSet', 'api');
+    const n = (reason: string) => es.filter((e) => e.reason === reason).reduce((sum, e) => sum + (e.count ?? 1), 0);
+    return n('SuccessfulCreate') === 6 && n('SuccessfulDelete') === 5 ? es : undefined;
+  }, '6 SuccessfulCreate and 5 SuccessfulDelete events');
+  for (const e of events) {
+    assert.equal(e.type, 'Normal');
+    assert.equal(e.source.component, 'replicaset-controller');
+    assert.equal(e.involvedObject.uid, cur.metadata!.uid);
+    assert.match(e.message, e.reason === 'SuccessfulCreate' ? /^Created pod: api-[a-z0-9]{5}$/ : /^Deleted pod: api-[a-z0-9]{5}$/);
+  }
 });
 
 test('scaling down deletes pods that are not ready before ready ones', async () => {

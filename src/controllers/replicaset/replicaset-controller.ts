@@ -24,14 +24,21 @@
  *
  * The informers' handlers keep the expectations: a pod added with our controllerRef is an
  * observed creation, a pod deleted (or marked for deletion) an observed deletion.
+ *
+ * Events (component replicaset-controller, as upstream's PodControl records them on the
+ * ReplicaSet): SuccessfulCreate "Created pod: <name>", FailedCreate "Error creating: <error>"
+ * (not when the namespace is terminating), SuccessfulDelete "Deleted pod: <name>",
+ * FailedDelete "Error deleting: <error>".
  */
 import { Controller, Informer, isConflict, isNotFound, keyOf, splitKey, type RestClient } from '../../client/index.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { labelSelectorFromObject, selectorFromSet, type LabelSelector } from '../../apimachinery/labels.js';
 import { deepEqual } from '../../util/objects.js';
 import { logger } from '../../util/log.js';
 import {
-  ControllerExpectations, PODS, REPLICASETS, claimObjects, getControllerOf, groupOf, innerSignal, isPodActive, isPodAvailable, isPodReady,
-  newControllerRef, nowTime, podAvailableAt, slowStartBatch, type Obj,
+  ControllerExpectations, FAILED_CREATE, FAILED_DELETE, PODS, REPLICASETS, SUCCESSFUL_CREATE, SUCCESSFUL_DELETE, claimObjects, errorText,
+  getControllerOf, groupOf, innerSignal, isNamespaceTerminating, isPodActive, isPodAvailable, isPodReady, newControllerRef, nowTime,
+  objectRef, podAvailableAt, slowStartBatch, type Obj,
 } from './controller-utils.js';
 import { podsToDelete } from './pod-ranking.js';
 
@@ -129,10 +136,12 @@ export class ReplicaSetController {
   readonly podInformer: Informer<Obj>;
   readonly controller: Controller;
   readonly expectations = new ControllerExpectations();
+  readonly recorder: EventRecorder;
   private readonly burstReplicas: number;
 
   constructor(readonly client: RestClient, opts: ReplicaSetControllerOptions = {}) {
     this.burstReplicas = opts.burstReplicas ?? BURST_REPLICAS;
+    this.recorder = new EventRecorder(client, { component: 'replicaset-controller' });
     this.rsInformer = new Informer<Obj>(client, REPLICASETS);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUIDIndex);
@@ -155,6 +164,7 @@ export class ReplicaSetController {
     const signal = innerSignal(outer);
     this.rsInformer.start(signal);
     this.podInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (!(await this.rsInformer.waitForSync(signal))) return;
       if (!(await this.podInformer.waitForSync(signal))) return;
@@ -323,12 +333,15 @@ export class ReplicaSetController {
       // Expect them before creating: the informer may report them before the creates return.
       this.expectations.expectCreations(key, diff);
       const template = podFromTemplate(rs);
+      const ref = objectRef(rs, 'apps/v1', 'ReplicaSet');
       const { successes, error } = await slowStartBatch(diff, SLOW_START_INITIAL_BATCH, async () => {
         try {
-          await this.client.create(PODS, rs.metadata!.namespace, template);
+          const pod = await this.client.create<Obj>(PODS, rs.metadata!.namespace, template);
+          this.recorder.event(ref, 'Normal', SUCCESSFUL_CREATE, '', `Created pod: ${pod.metadata?.name}`);
         } catch (err) {
           // A terminating namespace refuses new pods: not this ReplicaSet's failure.
           if (isNamespaceTerminating(err)) return;
+          this.recorder.event(ref, 'Warning', FAILED_CREATE, '', `Error creating: ${errorText(err)}`);
           throw err;
         }
       });
@@ -347,13 +360,18 @@ export class ReplicaSetController {
       const victims = podsToDelete(pods, related, diff);
       this.expectations.expectDeletions(key, victims.map((p) => keyOf(p)));
       const errors: unknown[] = [];
+      const ref = objectRef(rs, 'apps/v1', 'ReplicaSet');
       await Promise.all(victims.map(async (p) => {
         try {
           await this.client.delete(PODS, p.metadata!.namespace, p.metadata!.name!);
+          this.recorder.event(ref, 'Normal', SUCCESSFUL_DELETE, '', `Deleted pod: ${p.metadata!.name}`);
         } catch (err) {
           // The informer will not see this deletion (or saw it already): stop waiting for it.
           this.expectations.deletionObserved(key, keyOf(p));
-          if (!isNotFound(err)) errors.push(err);
+          if (!isNotFound(err)) {
+            this.recorder.event(ref, 'Warning', FAILED_DELETE, '', `Error deleting: ${errorText(err)}`);
+            errors.push(err);
+          }
         }
       }));
       if (errors.length) {
@@ -424,12 +442,3 @@ function safeSelector(rs: Obj): LabelSelector | undefined {
     return undefined;
   }
 }
-
-/** The API refused a create because the namespace is terminating (NamespaceTerminatingCause). */
-function isNamespaceTerminating(err: unknown): boolean {
-  const e = err as { code?: number; status?: { details?: { causes?: Array<{ type?: string }> } }; message?: string };
-  if (e?.code !== 403) return false;
-  if (e.status?.details?.causes?.some((c) => c?.type === 'NamespaceTerminating')) return true;
-  return /because it is being terminated/.test(e.message ?? '');
-}
-

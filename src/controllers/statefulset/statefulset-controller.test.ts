@@ -4,7 +4,7 @@ import { Informer, type ResourceDescriptor, type RestClient } from '../../client
 import { eventually } from '../../client/testing.js';
 import { PODS, isPodReady, type Obj } from '../replicaset/controller-utils.js';
 import { FakeKubelet } from '../replicaset/fake-kubelet.js';
-import { POD_INDEX_LABEL, POD_NAME_LABEL, PVCS, REVISION_LABEL, STATEFULSETS, StatefulSetController, ordinalOf } from './statefulset-controller.js';
+import { CONTROLLERREVISIONS, POD_INDEX_LABEL, POD_NAME_LABEL, PVCS, REVISION_LABEL, STATEFULSETS, StatefulSetController, ordinalOf } from './statefulset-controller.js';
 import { controllerTestBed } from '../testing.js';
 
 const NAMESPACES: ResourceDescriptor = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
@@ -93,6 +93,25 @@ test('OrderedReady creates pods in order with identity, PVCs and a revision; sca
   assert.deepEqual(deletedOrder, ['web-2', 'web-1']);
   const kept = (await bed.client.list<Obj>(PVCS, ns)).items.map((c) => c.metadata!.name).sort();
   assert.deepEqual(kept, ['data-web-0', 'data-web-1', 'data-web-2']);
+
+  // Upstream's events, on the set.
+  const EVENTS: ResourceDescriptor = { group: '', version: 'v1', plural: 'events', namespaced: true };
+  const messages = await eventually(async () => {
+    const es = (await bed.client.list<any>(EVENTS, ns, { fieldSelector: 'involvedObject.kind=StatefulSet,involvedObject.name=web' })).items;
+    return es.length >= 8 ? es : undefined;
+  }, 'the StatefulSet events') as any[];
+  const got = messages.map((e) => `${e.reason}: ${e.message}`).sort();
+  assert.deepEqual(got, [
+    'SuccessfulCreate: create Claim data-web-0 Pod web-0 in StatefulSet web success',
+    'SuccessfulCreate: create Claim data-web-1 Pod web-1 in StatefulSet web success',
+    'SuccessfulCreate: create Claim data-web-2 Pod web-2 in StatefulSet web success',
+    'SuccessfulCreate: create Pod web-0 in StatefulSet web successful',
+    'SuccessfulCreate: create Pod web-1 in StatefulSet web successful',
+    'SuccessfulCreate: create Pod web-2 in StatefulSet web successful',
+    'SuccessfulDelete: delete Pod web-1 in StatefulSet web successful',
+    'SuccessfulDelete: delete Pod web-2 in StatefulSet web successful',
+  ]);
+  assert.ok(messages.every((e) => e.source.component === 'statefulset-controller' && e.involvedObject.uid === set.metadata!.uid));
 });
 
 test('a rolling update with partition=1 replaces web-2 then web-1 and leaves web-0', async () => {
@@ -133,6 +152,12 @@ test('a rolling update with partition=1 replaces web-2 then web-1 and leaves web
   assert.notEqual(after.set.status.updateRevision, after.set.status.currentRevision);
   assert.equal(after.set.status.currentRevision, oldSet.status.currentRevision);
   assert.equal(after.set.status.currentReplicas, 1);
+
+  // The revisions' data replace the whole template when applied (kubectl rollout undo), as
+  // upstream's getPatch makes them.
+  const rev: any = await bed.client.get(CONTROLLERREVISIONS, ns, after.set.status.currentRevision);
+  assert.equal(rev.data.spec.template.$patch, 'replace');
+  assert.equal(rev.data.spec.template.spec.containers[0].image, 'busybox:1');
 });
 
 test('OnDelete with ordinals.start and Parallel: pods keep their template until deleted, then come back with the new one', async () => {

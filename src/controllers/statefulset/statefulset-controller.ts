@@ -24,20 +24,27 @@
  *    currentRevision, updateRevision, observedGeneration; once a rolling update is complete,
  *    the current revision becomes the update revision. Old revisions beyond
  *    revisionHistoryLimit that no pod uses are deleted.
+ *
+ * Events (component statefulset-controller, on the set, upstream's texts): SuccessfulCreate
+ * "create Pod web-0 in StatefulSet web successful" and "create Claim www-web-0 Pod web-0 in
+ * StatefulSet web success", SuccessfulDelete "delete Pod web-1 in StatefulSet web successful",
+ * FailedCreate / FailedDelete "... failed error: <error>", Warning RecreatingFailedPod /
+ * Normal RecreatingTerminatedPod "StatefulSet ns/web is recreating failed|terminated Pod web-0".
  */
 import { createHash } from 'node:crypto';
 import { Controller, Informer, isAlreadyExists, isConflict, isNotFound, keyOf, splitKey, type ResourceDescriptor, type RestClient } from '../../client/index.js';
 import { labelSelectorFromObject, type LabelSelector } from '../../apimachinery/labels.js';
+import { EventRecorder } from '../../client/event-recorder.js';
 import { logger } from '../../util/log.js';
 import {
-  ControllerExpectations, PODS, claimObjects, getControllerOf, groupOf, innerSignal, isPodAvailable, isPodReady, newControllerRef,
-  podAvailableAt, type Obj,
+  ControllerExpectations, PODS, claimObjects, errorText, getControllerOf, groupOf, innerSignal, isPodAvailable, isPodReady, newControllerRef,
+  objectRef, podAvailableAt, revisionData, revisionTemplate, CONTROLLERREVISIONS, type Obj,
 } from '../replicaset/controller-utils.js';
 
 const log = logger('statefulset-controller');
 
 export const STATEFULSETS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
-export const CONTROLLERREVISIONS: ResourceDescriptor = { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true };
+export { CONTROLLERREVISIONS };
 export const PVCS: ResourceDescriptor = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true };
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -153,8 +160,10 @@ export class StatefulSetController {
   readonly revisionInformer: Informer<Obj>;
   readonly controller: Controller;
   readonly expectations = new ControllerExpectations();
+  readonly recorder: EventRecorder;
 
   constructor(readonly client: RestClient, opts: StatefulSetControllerOptions = {}) {
+    this.recorder = new EventRecorder(client, { component: 'statefulset-controller' });
     this.setInformer = new Informer<Obj>(client, STATEFULSETS);
     this.podInformer = new Informer<Obj>(client, PODS);
     this.revisionInformer = new Informer<Obj>(client, CONTROLLERREVISIONS);
@@ -192,6 +201,7 @@ export class StatefulSetController {
     this.setInformer.start(signal);
     this.podInformer.start(signal);
     this.revisionInformer.start(signal);
+    signal.addEventListener('abort', () => this.recorder.stop(), { once: true });
     void (async () => {
       if (!(await this.waitForSync(signal))) return;
       this.controller.start(signal);
@@ -289,7 +299,7 @@ export class StatefulSetController {
           labels: { ...(set.spec?.selector?.matchLabels ?? {}), [REVISION_LABEL]: hash },
           ownerReferences: [newControllerRef(set, 'apps/v1', 'StatefulSet')],
         },
-        data: { spec: { template: set.spec?.template ?? {} } },
+        data: revisionData(set.spec?.template),
         revision: maxRev + 1,
       };
       try {
@@ -318,28 +328,47 @@ export class StatefulSetController {
     return rev.metadata?.labels?.[REVISION_LABEL] ?? rev.metadata!.name!.slice(rev.metadata!.name!.lastIndexOf('-') + 1);
   }
 
+  /** recordPodEvent / recordClaimEvent: "<verb> Pod web-0 in StatefulSet web successful" and the failures. */
+  private recordPodEvent(set: Obj, verb: 'create' | 'delete', podName: string, err?: unknown): void {
+    const ref = objectRef(set, 'apps/v1', 'StatefulSet');
+    const Verb = verb === 'create' ? 'Create' : 'Delete';
+    const setName = set.metadata!.name;
+    if (err === undefined) this.recorder.event(ref, 'Normal', `Successful${Verb}`, '', `${verb} Pod ${podName} in StatefulSet ${setName} successful`);
+    else this.recorder.event(ref, 'Warning', `Failed${Verb}`, '', `${verb} Pod ${podName} in StatefulSet ${setName} failed error: ${errorText(err)}`);
+  }
+
   private async createPod(set: Obj, key: string, ordinal: number, rev: Obj): Promise<void> {
     const ns = set.metadata!.namespace!;
+    const ref = objectRef(set, 'apps/v1', 'StatefulSet');
+    const podName = `${set.metadata!.name}-${ordinal}`;
     for (const claim of newClaims(set, ordinal)) {
+      const claimName = claim.metadata!.name;
       try {
         await this.client.create(PVCS, ns, claim);
+        this.recorder.event(ref, 'Normal', 'SuccessfulCreate', '', `create Claim ${claimName} Pod ${podName} in StatefulSet ${set.metadata!.name} success`);
       } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
+        if (isAlreadyExists(err)) continue;
+        this.recorder.event(ref, 'Warning', 'FailedCreate', '', `create Claim ${claimName} for Pod ${podName} in StatefulSet ${set.metadata!.name} failed error: ${errorText(err)}`);
+        throw err;
       }
     }
-    const template = (rev as any).data?.spec?.template ?? set.spec?.template;
+    const template = revisionTemplate(rev) ?? set.spec?.template;
     const pod = newStatefulSetPod(set, template, this.revisionHash(rev), ordinal);
     this.expectations.expectCreations(key, 1);
     try {
       await this.client.create(PODS, ns, pod);
       log.debug('created pod', { statefulSet: key, pod: pod.metadata!.name });
+      this.recordPodEvent(set, 'create', podName);
     } catch (err) {
       this.expectations.creationObserved(key);
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAlreadyExists(err)) {
+        this.recordPodEvent(set, 'create', podName, err);
+        throw err;
+      }
     }
   }
 
-  private async deletePods(key: string, victims: Obj[]): Promise<void> {
+  private async deletePods(set: Obj, key: string, victims: Obj[]): Promise<void> {
     if (!victims.length) return;
     this.expectations.expectDeletions(key, victims.map((p) => keyOf(p)));
     const errors: unknown[] = [];
@@ -347,9 +376,13 @@ export class StatefulSetController {
       try {
         await this.client.delete(PODS, p.metadata!.namespace, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } });
         log.debug('deleted pod', { statefulSet: key, pod: p.metadata!.name });
+        this.recordPodEvent(set, 'delete', p.metadata!.name!);
       } catch (err) {
         this.expectations.deletionObserved(key, keyOf(p));
-        if (!isNotFound(err) && !isConflict(err)) errors.push(err);
+        if (!isNotFound(err) && !isConflict(err)) {
+          this.recordPodEvent(set, 'delete', p.metadata!.name!, err);
+          errors.push(err);
+        }
       }
     }));
     if (errors.length) throw errors[0];
@@ -380,7 +413,14 @@ export class StatefulSetController {
     // Terminal pods go first, to be recreated.
     const terminal = [...byOrdinal.values()].filter((p) => isTerminal(p) && !isTerminating(p));
     if (terminal.length) {
-      await this.deletePods(key, ordered ? [terminal.sort((a, b) => ordinalOf(name, a) - ordinalOf(name, b))[0]] : terminal);
+      const victims = ordered ? [terminal.sort((a, b) => ordinalOf(name, a) - ordinalOf(name, b))[0]] : terminal;
+      const ref = objectRef(set, 'apps/v1', 'StatefulSet');
+      for (const p of victims) {
+        const ns = set.metadata!.namespace;
+        if (p.status?.phase === 'Failed') this.recorder.event(ref, 'Warning', 'RecreatingFailedPod', '', `StatefulSet ${ns}/${name} is recreating failed Pod ${p.metadata!.name}`);
+        else this.recorder.event(ref, 'Normal', 'RecreatingTerminatedPod', '', `StatefulSet ${ns}/${name} is recreating terminated Pod ${p.metadata!.name}`);
+      }
+      await this.deletePods(set, key, victims);
       return;
     }
     for (let ord = start; ord < end; ord++) {
@@ -402,9 +442,9 @@ export class StatefulSetController {
     if (condemned.length) {
       if (ordered) {
         if (condemned.some(isTerminating)) return;
-        await this.deletePods(key, [condemned[0]]);
+        await this.deletePods(set, key, [condemned[0]]);
       } else {
-        await this.deletePods(key, condemned.filter((p) => !isTerminating(p)));
+        await this.deletePods(set, key, condemned.filter((p) => !isTerminating(p)));
       }
       return;
     }
@@ -414,7 +454,7 @@ export class StatefulSetController {
     for (let ord = end - 1; ord >= start + partition; ord--) {
       const pod = byOrdinal.get(ord)!;
       if (pod.metadata?.labels?.[REVISION_LABEL] !== updateHash) {
-        await this.deletePods(key, [pod]);
+        await this.deletePods(set, key, [pod]);
         return;
       }
     }
