@@ -32,6 +32,7 @@ import { Aggregator } from './aggregator.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.js';
+import { Priority } from './admission/priority.js';
 import { AuthenticatorChain, ClientCertAuthenticator, StaticTokenAuthenticator } from './auth/authn.js';
 import { AllowAuthenticated, AuthorizerChain, allowAllRules } from './auth/authz.js';
 import { ensureKubeletClientCert, ensurePki, issueClientCert, type Pki } from '../util/pki.js';
@@ -139,6 +140,8 @@ export class APIServer {
       return e ? JSON.parse(e.json) : undefined;
     }));
     admission.add(new DefaultTolerationSeconds());
+    const pcPrefix = this.stores.get('scheduling.k8s.io/v1/priorityclasses')!.key(undefined, '');
+    admission.add(new Priority(() => this.cache.list(pcPrefix).map((e) => JSON.parse(e.json))));
 
     await this.cache.start();
     await this.bootstrap();

@@ -14,6 +14,20 @@ import { startScheduler } from '../scheduler/run.js';
 import { runSimNodes } from '../simnodes/cli.js';
 import { runAgentCommand, runUp, runDown } from './node.js';
 import { runIngressCommand } from '../ingress/command.js';
+import { parseGoDuration } from '../apiextensions/schema.js';
+
+/** The controller manager's settings from the flags `server` and `controller-manager` share. */
+function controllerOptions(o: Record<string, any>) {
+  const ms = (flag: string, v: string) => {
+    const ns = parseGoDuration(String(v));
+    if (ns === undefined || ns <= 0n) throw new Error(`${flag}: invalid duration ${JSON.stringify(v)} (e.g. 40s, 500ms)`);
+    return Number(ns / 1_000_000n);
+  };
+  return {
+    clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: Number(o.nodeCidrMaskSize),
+    nodeLifecycle: { nodeMonitorGracePeriodMs: ms('--node-monitor-grace-period', o.nodeMonitorGracePeriod), monitorPeriodMs: ms('--node-monitor-period', o.nodeMonitorPeriod) },
+  };
+}
 
 const program = new Command();
 program.name('keelson').description('Kubernetes, written in TypeScript').version('0.1.0');
@@ -38,10 +52,12 @@ program.command('controller-manager')
   .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server')
   .option('--cluster-cidr <cidr>', 'pod range node IPAM gives nodes their ranges from', '10.244.0.0/16')
   .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod range', '24')
+  .option('--node-monitor-grace-period <duration>', 'how long a node may miss heartbeats before it is marked Unknown', '40s')
+  .option('--node-monitor-period <duration>', 'how often node heartbeats are checked', '5s')
   .action(async (o) => {
     const ac = new AbortController();
     onSignals(async () => { ac.abort(); });
-    startControllerManager(o.kubeconfig, ac.signal, { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: Number(o.nodeCidrMaskSize) });
+    startControllerManager(o.kubeconfig, ac.signal, controllerOptions(o));
   });
 
 program.command('scheduler')
@@ -64,12 +80,14 @@ program.command('sim-nodes')
   .option('--zones <n>', 'spread nodes over this many zones', '0')
   .option('--racks-per-zone <n>', 'racks per zone', '0')
   .option('--name-prefix <p>', 'node name prefix', 'sim-node-')
+  .option('--heartbeat-seconds <n>', 'how often each node renews its Lease', '10')
   .action(async (o) => {
     const ac = new AbortController();
     onSignals(async () => { ac.abort(); });
     runSimNodes(o.kubeconfig, {
       count: Number(o.count), cpu: o.cpu, memory: o.memory, pods: Number(o.pods), gpus: Number(o.gpus) || undefined,
       zones: Number(o.zones) || undefined, racksPerZone: Number(o.racksPerZone) || undefined, namePrefix: o.namePrefix,
+      heartbeatSeconds: Number(o.heartbeatSeconds) || 10,
     }, ac.signal);
   });
 
@@ -90,6 +108,8 @@ program.command('server')
   .option('--no-watch-cache-compression', 'keep cached objects as plain JSON (more memory, faster large LISTs)')
   .option('--cluster-cidr <cidr>', 'pod range node IPAM gives nodes their ranges from', '10.244.0.0/16')
   .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod range', '24')
+  .option('--node-monitor-grace-period <duration>', 'how long a node may miss heartbeats before it is marked Unknown', '40s')
+  .option('--node-monitor-period <duration>', 'how often node heartbeats are checked', '5s')
   .action(async (o) => {
     const [wmin, wmax] = String(o.watchTimeoutSeconds).split('-').map(Number);
     const server = new APIServer({
@@ -102,7 +122,7 @@ program.command('server')
     onSignals(async () => { controllers.abort(); await server.stop(); });
     await server.start();
     // The controller manager is an ordinary API client, in this process for convenience.
-    if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal, { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: Number(o.nodeCidrMaskSize) });
+    if (o.controllers) startControllerManager(server.kubeconfigPath, controllers.signal, controllerOptions(o));
     if (o.scheduler) startScheduler(server.kubeconfigPath, controllers.signal);
     if (o.readyFile) {
       const { writeFileSync, renameSync } = await import('node:fs');

@@ -33,7 +33,7 @@ import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount-controller.js';
 import { ServiceLBController } from './servicelb/servicelb-controller.js';
-import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
+import { NodeLifecycleController, type NodeLifecycleControllerOptions } from './nodelifecycle/node-lifecycle-controller.js';
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
@@ -68,7 +68,7 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => RunnableCon
   endpoint: (ctx) => new EndpointsController(ctx.client),
   endpointslice: (ctx) => new EndpointSliceController(ctx.client),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx.client),
-  nodelifecycle: (ctx) => new NodeLifecycleController(ctx.client),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx.client, ctx.options.nodeLifecycle),
   daemonset: (ctx) => new DaemonSetController(ctx.client),
   statefulset: (ctx) => new StatefulSetController(ctx.client),
   servicelb: (ctx) => new ServiceLBController(ctx.client),
@@ -91,6 +91,8 @@ export interface ControllerManagerCommonOptions {
   identity?: string;
   namespace?: NamespaceControllerOptions;
   garbageCollector?: GarbageCollectorOptions;
+  /** Node monitoring timings (--node-monitor-grace-period, --node-monitor-period). */
+  nodeLifecycle?: NodeLifecycleControllerOptions;
   /** Pod range(s) node IPAM cuts node ranges from (--cluster-cidr; default 10.244.0.0/16, comma separated for dual stack). */
   clusterCIDR?: string;
   /** Prefix length of a node's pod range (--node-cidr-mask-size; default 24 for IPv4, 64 for IPv6). */
