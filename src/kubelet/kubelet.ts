@@ -165,7 +165,9 @@ export class Kubelet {
     await this.registerNode();
     this.serviceInformer.start(signal);
     this.podInformer.on('add', (p) => this.workers.update(p));
-    this.podInformer.on('update', (_o, p) => this.workers.update(p));
+    // As the kubelet's pod config: an update that changes only the status (most often the echo of
+    // this kubelet's own status write) does not trigger a sync.
+    this.podInformer.on('update', (o, p) => this.workers.update(p, false, podsDifferSemantically(o, p)));
     this.podInformer.on('delete', (p) => this.workers.update(p, true));
     this.podInformer.start(signal);
     await Promise.all([this.podInformer.waitForSync(signal), this.serviceInformer.waitForSync(signal)]);
@@ -431,4 +433,13 @@ export class Kubelet {
     if (!sb) return { error: `pod ${podName} has no running sandbox`, code: 400 };
     return { podSandboxId: sb.id };
   }
+}
+
+/** Whether two versions of a pod differ in what the kubelet acts on (not only in status). */
+export function podsDifferSemantically(a: Pod, b: Pod): boolean {
+  const ma = a.metadata ?? {};
+  const mb = b.metadata ?? {};
+  return ma.deletionTimestamp !== mb.deletionTimestamp || ma.deletionGracePeriodSeconds !== mb.deletionGracePeriodSeconds
+    || JSON.stringify(a.spec) !== JSON.stringify(b.spec) || JSON.stringify(ma.labels ?? {}) !== JSON.stringify(mb.labels ?? {})
+    || JSON.stringify(ma.annotations ?? {}) !== JSON.stringify(mb.annotations ?? {});
 }

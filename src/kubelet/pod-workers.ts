@@ -36,11 +36,16 @@ export class PodWorkers {
   constructor(private readonly work: PodWork) {}
 
   /** A new version of the pod (or its deletion from the API). */
-  update(pod: Pod, deleted = false): void {
+  update(pod: Pod, deleted = false, kick = true): void {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid) return;
     let w = this.workers.get(uid);
+    if (w && !kick && !deleted) {
+      // Only the status moved (often this kubelet's own write): keep the newest copy, no sync.
+      w.pod = pod;
+      return;
+    }
     if (!w) {
       if (deleted && !pod.metadata) return;
       w = { pod, deleted, running: false, pending: false };
